@@ -1,0 +1,48 @@
+use leptos::prelude::*;
+
+use crate::account::{AccountView, SignOut};
+use crate::i18n::*;
+use crate::validation::initials;
+
+/// The account avatar and its menu. It is a disclosure (`<details>`), so it opens with a click,
+/// Enter or Space even before hydration; Escape closes it once the page is hydrated.
+#[component]
+pub fn AvatarMenu(account: AccountView) -> impl IntoView {
+    let i18n = use_i18n();
+    let sign_out = ServerAction::<SignOut>::new();
+    let menu = NodeRef::<leptos::html::Details>::new();
+
+    let initials = initials(&account.display_name);
+    let name = account.display_name.clone();
+    let close_on_escape = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Escape"
+            && let Some(details) = menu.get()
+        {
+            details.set_open(false);
+        }
+    };
+
+    view! {
+        <details class="avatar-menu" node_ref=menu on:keydown=close_on_escape>
+            <summary
+                class="avatar"
+                aria-label=move || t_string!(i18n, menu.open, name = name.clone()).to_string()
+            >
+                <span aria-hidden="true">{initials}</span>
+            </summary>
+            <ul class="menu">
+                <li>
+                    <a href="/settings" target="_blank" rel="noopener">
+                        {t!(i18n, menu.settings)}
+                        <span class="visually-hidden">" " {t!(i18n, menu.new_tab)}</span>
+                    </a>
+                </li>
+                <li>
+                    <ActionForm action=sign_out>
+                        <button type="submit">{t!(i18n, menu.sign_out)}</button>
+                    </ActionForm>
+                </li>
+            </ul>
+        </details>
+    }
+}

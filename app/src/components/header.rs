@@ -1,0 +1,22 @@
+use leptos::prelude::*;
+
+use crate::account::AccountView;
+use crate::components::{AvatarMenu, LanguageSwitch};
+use crate::i18n::*;
+
+/// The bar at the top of signed-in pages: the product name, the language switch and the avatar.
+#[component]
+pub fn AppHeader(account: AccountView) -> impl IntoView {
+    let i18n = use_i18n();
+
+    view! {
+        <header class="app-header">
+            <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
+            <a class="brand" href="/workspace">{t!(i18n, app_name)}</a>
+            <div class="header-tools">
+                <LanguageSwitch />
+                <AvatarMenu account />
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,9 @@
+mod avatar_menu;
+mod header;
+mod language_switch;
+mod signed_in;
+
+pub use avatar_menu::AvatarMenu;
+pub use header::AppHeader;
+pub use language_switch::LanguageSwitch;
+pub use signed_in::SignedIn;

@@ -1,0 +1,143 @@
+//! The server side of the shared server functions.
+
+use app::account::{AccountView, SignUpForm};
+use app::backend::Backend;
+use app::error::AppError;
+use app::senders::SenderList;
+use app::validation::{check_new_password, normalize_display_name, normalize_email};
+use async_trait::async_trait;
+use axum_login::AuthSession;
+use http::request::Parts;
+use sqlx::SqlitePool;
+
+use crate::accounts::{AccountStore, Credentials, NewAccount, StoreError};
+use crate::throttle;
+
+pub type Session = AuthSession<AccountStore>;
+
+pub struct RelaisBackend {
+    pub pool: SqlitePool,
+    pub accounts: AccountStore,
+    pub default_sender: Option<String>,
+}
+
+/// The session of a request; the auth layer puts it in every request's extensions.
+fn session(request: &Parts) -> Result<Session, AppError> {
+    request.extensions.get::<Session>().cloned().ok_or_else(|| {
+        tracing::error!("the auth session layer is missing");
+        AppError::Internal
+    })
+}
+
+fn signed_in(request: &Parts) -> Result<crate::accounts::Account, AppError> {
+    session(request)?.user.ok_or(AppError::NotSignedIn)
+}
+
+/// Logs an unexpected storage error and returns what the user is told.
+fn storage_failure(context: &'static str) -> impl FnOnce(StoreError) -> AppError {
+    move |error| match error {
+        StoreError::EmailTaken => AppError::EmailTaken,
+        StoreError::Database(error) => {
+            tracing::error!(%error, "{context}");
+            AppError::Unavailable
+        }
+        StoreError::Hashing(error) => {
+            tracing::error!(%error, "{context}");
+            AppError::Internal
+        }
+    }
+}
+
+fn database_failure(context: &'static str) -> impl FnOnce(sqlx::Error) -> AppError {
+    move |error| storage_failure(context)(StoreError::Database(error))
+}
+
+fn session_failure(context: &'static str) -> impl FnOnce(axum_login::Error<AccountStore>) -> AppError {
+    move |error| {
+        tracing::error!(%error, "{context}");
+        AppError::Unavailable
+    }
+}
+
+fn supported_locale(locale: &str) -> Option<&'static str> {
+    ["fr", "en"].into_iter().find(|supported| *supported == locale)
+}
+
+#[async_trait]
+impl Backend for RelaisBackend {
+    async fn current_account(&self, request: &Parts) -> Result<Option<AccountView>, AppError> {
+        Ok(session(request)?.user.map(|account| account.view()))
+    }
+
+    async fn sign_up(&self, request: &Parts, form: SignUpForm) -> Result<AccountView, AppError> {
+        let display_name = normalize_display_name(&form.display_name)?;
+        let email = normalize_email(&form.email)?;
+        check_new_password(&form.password)?;
+        let locale = supported_locale(&form.locale).unwrap_or("fr").to_string();
+
+        let account = self
+            .accounts
+            .create(NewAccount { display_name, email, password: form.password, locale })
+            .await
+            .map_err(storage_failure("failed to store the new account"))?;
+        let mut session = session(request)?;
+        session.login(&account).await.map_err(session_failure("failed to start the session"))?;
+
+        tracing::info!(account_id = %account.id, "account created");
+        Ok(account.view())
+    }
+
+    async fn sign_in(&self, request: &Parts, email: &str, password: &str) -> Result<AccountView, AppError> {
+        let email_key = normalize_email(email).map_err(|_| AppError::InvalidCredentials)?.to_lowercase();
+        let now = crate::db::now();
+
+        if let Some(retry_after_secs) = throttle::retry_after(&self.pool, &email_key, now)
+            .await
+            .map_err(database_failure("failed to read the sign-in throttle"))?
+        {
+            return Err(AppError::TooManyAttempts { retry_after_secs });
+        }
+
+        let credentials = Credentials { email_key: email_key.clone(), password: password.to_string() };
+        let mut session = session(request)?;
+        let Some(account) = session.authenticate(credentials).await.map_err(session_failure("failed to check credentials"))?
+        else {
+            throttle::record_failure(&self.pool, &email_key, now)
+                .await
+                .map_err(database_failure("failed to count a failed sign-in"))?;
+            tracing::info!("sign-in failed: wrong email or password");
+            return Err(AppError::InvalidCredentials);
+        };
+
+        // `login` gives the session a new id, so an id planted before sign-in is worthless.
+        session.login(&account).await.map_err(session_failure("failed to start the session"))?;
+        throttle::reset(&self.pool, &email_key).await.map_err(database_failure("failed to reset the sign-in throttle"))?;
+
+        tracing::info!(account_id = %account.id, "signed in");
+        Ok(account.view())
+    }
+
+    async fn sign_out(&self, request: &Parts) -> Result<(), AppError> {
+        let mut session = session(request)?;
+        if let Some(account) = session.logout().await.map_err(session_failure("failed to end the session"))? {
+            tracing::info!(account_id = %account.id, "signed out");
+        }
+        Ok(())
+    }
+
+    async fn set_locale(&self, request: &Parts, locale: &str) -> Result<(), AppError> {
+        let locale = supported_locale(locale).ok_or(AppError::LocaleUnknown)?;
+        if let Some(account) = session(request)?.user {
+            self.accounts
+                .set_locale(&account.id, locale)
+                .await
+                .map_err(storage_failure("failed to store the language preference"))?;
+        }
+        Ok(())
+    }
+
+    async fn list_senders(&self, request: &Parts) -> Result<SenderList, AppError> {
+        signed_in(request)?;
+        Ok(SenderList { platform_default: self.default_sender.clone(), senders: Vec::new() })
+    }
+}

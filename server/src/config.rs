@@ -1,0 +1,246 @@
+//! Settings read from `RELAIS_*` environment variables, validated once at start-up.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use url::Url;
+
+/// Each variable with its default and meaning, printed by `relais --help`.
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    ("RELAIS_LISTEN_ADDR", "127.0.0.1:3000", "IP address and port the HTTP server listens on."),
+    (
+        "RELAIS_DATABASE_URL",
+        "sqlite://<RELAIS_DATA_DIR>/relais.db",
+        "Database URL. The SQLite file is created and migrated at start-up.",
+    ),
+    (
+        "RELAIS_DATA_DIR",
+        "data",
+        "Directory for the SQLite database and the encryption key file (relais.key).",
+    ),
+    (
+        "RELAIS_PUBLIC_URL",
+        "http://<RELAIS_LISTEN_ADDR>",
+        "URL users open in their browser. With https, cookies are marked Secure.",
+    ),
+    (
+        "RELAIS_DEFAULT_SENDER",
+        "(none)",
+        "Platform default sender address, shown to accounts that have no sender of their own.",
+    ),
+    ("RELAIS_LOG_FORMAT", "text", "Log format on standard output: text or json."),
+    (
+        "RELAIS_SECRET_KEY",
+        "(read from relais.key)",
+        "Base64 of 32 random bytes used to encrypt stored credentials, instead of the key file.",
+    ),
+    ("RELAIS_SITE_ROOT", "target/site", "Directory with the built browser assets (pkg/, favicon)."),
+    ("RUST_LOG", "info", "Log filter, in tracing-subscriber's EnvFilter syntax."),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub listen_addr: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub public_url: Url,
+    /// True when `RELAIS_PUBLIC_URL` is unset, so the URL follows the bound address.
+    pub public_url_is_default: bool,
+    pub default_sender: Option<String>,
+    pub log_format: LogFormat,
+    /// Base64 key from the environment; `None` means the key file in `data_dir` is used.
+    pub secret_key: Option<String>,
+    pub site_root: PathBuf,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen_addr", &self.listen_addr)
+            .field("database_url", &self.database_url)
+            .field("data_dir", &self.data_dir)
+            .field("public_url", &self.public_url.as_str())
+            .field("default_sender", &self.default_sender)
+            .field("log_format", &self.log_format)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "(set)"))
+            .field("site_root", &self.site_root)
+            .finish()
+    }
+}
+
+/// A variable whose value cannot be used, with the form it should have.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {variable}={value:?}: expected {expected}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, which returns a variable's value if it is set.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let read = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let listen_addr = match read("RELAIS_LISTEN_ADDR") {
+            Some(value) => value.trim().parse().map_err(|_| ConfigError {
+                variable: "RELAIS_LISTEN_ADDR",
+                value,
+                expected: "an IP address and port such as 127.0.0.1:3000 or [::1]:3000",
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+        };
+
+        let data_dir = PathBuf::from(read("RELAIS_DATA_DIR").unwrap_or_else(|| "data".to_string()));
+
+        let database_url = match read("RELAIS_DATABASE_URL") {
+            Some(value) if value.starts_with("sqlite:") => value,
+            Some(value) => {
+                return Err(ConfigError {
+                    variable: "RELAIS_DATABASE_URL",
+                    value,
+                    expected: "a SQLite URL such as sqlite://data/relais.db",
+                });
+            }
+            None => format!("sqlite://{}", data_dir.join("relais.db").display()),
+        };
+
+        let public_url_is_default = read("RELAIS_PUBLIC_URL").is_none();
+        let public_url = match read("RELAIS_PUBLIC_URL") {
+            Some(value) => parse_public_url(&value).ok_or(ConfigError {
+                variable: "RELAIS_PUBLIC_URL",
+                value,
+                expected: "an http or https URL without a path, such as https://relais.example.com",
+            })?,
+            None => Url::parse(&format!("http://{listen_addr}")).expect("a socket address forms a valid URL"),
+        };
+
+        let default_sender = match read("RELAIS_DEFAULT_SENDER") {
+            Some(value) => Some(app::validation::normalize_email(&value).map_err(|_| ConfigError {
+                variable: "RELAIS_DEFAULT_SENDER",
+                value,
+                expected: "an email address such as noreply@example.com",
+            })?),
+            None => None,
+        };
+
+        let log_format = match read("RELAIS_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "RELAIS_LOG_FORMAT",
+                    value: other.to_string(),
+                    expected: "text or json",
+                });
+            }
+        };
+
+        let site_root = PathBuf::from(read("RELAIS_SITE_ROOT").unwrap_or_else(|| "target/site".to_string()));
+
+        Ok(Config {
+            listen_addr,
+            database_url,
+            data_dir,
+            public_url,
+            public_url_is_default,
+            default_sender,
+            log_format,
+            secret_key: read("RELAIS_SECRET_KEY"),
+            site_root,
+        })
+    }
+
+    /// Whether cookies must carry the `Secure` attribute.
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The origin (`scheme://host[:port]`) that browsers send in the `Origin` header.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}
+
+fn parse_public_url(value: &str) -> Option<Url> {
+    let url = Url::parse(value.trim()).ok()?;
+    let is_web = matches!(url.scheme(), "http" | "https") && url.host().is_some();
+    let is_root = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+    (is_web && is_root).then_some(url)
+}
+
+/// The text `relais --help` prints.
+pub fn help_text() -> String {
+    let mut text = String::from(
+        "relais: self-hosted management of the sender addresses your mail goes out from.\n\n\
+         Usage: relais [--help]\n\n\
+         Configuration is read from environment variables:\n",
+    );
+    for (name, default, meaning) in VARIABLES {
+        text.push_str(&format!("  {name}\n      {meaning}\n      Default: {default}\n"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config_with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let values: HashMap<String, String> =
+            pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
+        Config::from_lookup(|name| values.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_sqlite_in_data() {
+        let config = config_with(&[]).unwrap();
+        assert_eq!(config.listen_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.database_url, "sqlite://data/relais.db");
+        assert_eq!(config.public_origin(), "http://127.0.0.1:3000");
+        assert!(!config.is_https());
+        assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let cases = [
+            ("RELAIS_LISTEN_ADDR", "localhost"),
+            ("RELAIS_DATABASE_URL", "mysql://db"),
+            ("RELAIS_PUBLIC_URL", "ftp://example.com"),
+            ("RELAIS_PUBLIC_URL", "https://example.com/relais"),
+            ("RELAIS_DEFAULT_SENDER", "not an address"),
+            ("RELAIS_LOG_FORMAT", "xml"),
+        ];
+        for (variable, value) in cases {
+            let error = config_with(&[(variable, value)]).err().unwrap();
+            assert_eq!(error.variable, variable);
+            assert!(error.to_string().contains(variable), "{error}");
+        }
+    }
+
+    #[test]
+    fn https_public_url_is_secure() {
+        let config = config_with(&[("RELAIS_PUBLIC_URL", "https://relais.example.com")]).unwrap();
+        assert!(config.is_https());
+        assert_eq!(config.public_origin(), "https://relais.example.com");
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret_key() {
+        let config = config_with(&[("RELAIS_SECRET_KEY", "c2VjcmV0")]).unwrap();
+        assert!(!format!("{config:?}").contains("c2VjcmV0"));
+    }
+}

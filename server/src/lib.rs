@@ -1,0 +1,15 @@
+//! The Relais server: configuration, storage, sessions and the HTTP stack around the shared
+//! Leptos application.
+
+#![recursion_limit = "256"]
+
+pub mod access;
+pub mod accounts;
+pub mod backend;
+pub mod config;
+pub mod csrf;
+pub mod db;
+pub mod keys;
+pub mod startup;
+pub mod telemetry;
+pub mod throttle;

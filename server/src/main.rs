@@ -1,0 +1,63 @@
+#![recursion_limit = "256"]
+
+use std::process::ExitCode;
+
+use relais::config::{self, Config};
+use relais::startup::Application;
+use relais::telemetry;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    match arguments.first().map(String::as_str) {
+        None => {}
+        Some("--help" | "-h") => {
+            print!("{}", config::help_text());
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("relais: unknown argument {other:?}; run `relais --help` for usage");
+            return ExitCode::from(2);
+        }
+    }
+
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("relais: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+
+    let application = match Application::build(config).await {
+        Ok(application) => application,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "start-up failed");
+            eprintln!("relais: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    tracing::info!(address = %application.address(), "started");
+    println!("Relais is running at {}", application.public_url());
+
+    if let Err(error) = application.run_until_stopped(shutdown_signal()).await {
+        tracing::error!(%error, "the server stopped on an error");
+        return ExitCode::FAILURE;
+    }
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let mut terminate = signal(SignalKind::terminate()).expect("installing a SIGTERM handler cannot fail");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("stopping");
+}

@@ -1,0 +1,186 @@
+//! Builds the application exactly as `main` runs it; integration tests use the same path.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use app::backend::Backend;
+use app::{App, shell};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+use axum_login::AuthManagerLayerBuilder;
+use http::StatusCode;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+use tracing::Span;
+use url::Url;
+
+use crate::accounts::AccountStore;
+use crate::backend::RelaisBackend;
+use crate::config::Config;
+use crate::csrf::{AllowedOrigin, reject_cross_origin};
+use crate::keys::ServerKey;
+use crate::{access, db, keys};
+
+/// Request bodies above this size are rejected with 413; forms here are a few hundred bytes.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+const SESSION_INACTIVITY: time::Duration = time::Duration::days(7);
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    public_url: Url,
+    pub pool: SqlitePool,
+    pub key: ServerKey,
+}
+
+impl Application {
+    /// Opens the database and the key, binds the listener and assembles the router.
+    pub async fn build(mut config: Config) -> anyhow::Result<Self> {
+        let key = keys::load_or_create(&config.data_dir, config.secret_key.as_deref())?;
+        let pool = db::connect_and_migrate(&config.database_url).await?;
+
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .with_context(|| format!("failed to listen on RELAIS_LISTEN_ADDR={}", config.listen_addr))?;
+        let address = listener.local_addr()?;
+        if config.public_url_is_default {
+            config.public_url = Url::parse(&format!("http://{address}"))?;
+        }
+
+        let router = build_router(&config, pool.clone(), address).await?;
+
+        Ok(Self { listener, router, public_url: config.public_url, pool, key })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn public_url(&self) -> &Url {
+        &self.public_url
+    }
+
+    /// Serves requests until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    }
+}
+
+async fn build_router(config: &Config, pool: SqlitePool, address: SocketAddr) -> anyhow::Result<Router> {
+    let session_store = SqliteStore::new(pool.clone());
+    session_store.migrate().await.context("failed to create the session table")?;
+    tokio::spawn(delete_expired_sessions(session_store.clone()));
+
+    let session_layer = SessionManagerLayer::new(session_store)
+        .with_name("relais_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.is_https())
+        .with_expiry(Expiry::OnInactivity(SESSION_INACTIVITY));
+    let accounts = AccountStore::new(pool.clone());
+    let auth_layer = AuthManagerLayerBuilder::new(accounts.clone(), session_layer).build();
+
+    let backend: Arc<dyn Backend> = Arc::new(RelaisBackend {
+        pool: pool.clone(),
+        accounts,
+        default_sender: config.default_sender.clone(),
+    });
+    let provide_backend = move || provide_context(backend.clone());
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name("relais")
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(address)
+        .build();
+    let routes = generate_route_list(App);
+
+    let server_functions = {
+        let provide_backend = provide_backend.clone();
+        move |request: Request| handle_server_fns_with_context(provide_backend.clone(), request)
+    };
+    let health = {
+        let pool = pool.clone();
+        move || health_check(pool.clone())
+    };
+
+    let router = Router::new()
+        .route("/healthz", get(health))
+        .route("/api/{*fn_name}", post(server_functions))
+        .leptos_routes_with_context(&leptos_options, routes, provide_backend.clone(), {
+            let leptos_options = leptos_options.clone();
+            move || shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(provide_backend, shell))
+        .with_state(leptos_options)
+        .layer(middleware::from_fn(access::guard_pages))
+        .layer(auth_layer)
+        .layer(middleware::from_fn_with_state(AllowedOrigin(config.public_origin()), reject_cross_origin))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(request_trace_layer())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+
+    Ok(router)
+}
+
+/// Logs each request with its method, path (never the query, which may carry codes), status,
+/// latency and request id.
+fn request_trace_layer() -> TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    impl Fn(&Request) -> Span + Clone,
+    (),
+    impl Fn(&Response, Duration, &Span) + Clone,
+> {
+    TraceLayer::new_for_http()
+        .make_span_with(|request: &Request| {
+            let request_id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+        })
+        .on_request(())
+        .on_response(|response: &Response, latency: Duration, _span: &Span| {
+            tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");
+        })
+}
+
+/// Answers 200 when the database answers within two seconds, 503 otherwise.
+async fn health_check(pool: SqlitePool) -> (StatusCode, &'static str) {
+    let ping = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&pool);
+    match tokio::time::timeout(Duration::from_secs(2), ping).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ok"),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "health check: the database query failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+        Err(_) => {
+            tracing::error!("health check: the database did not answer within 2 s");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+async fn delete_expired_sessions(store: SqliteStore) {
+    use tower_sessions::ExpiredDeletion;
+
+    if let Err(error) = store.continuously_delete_expired(tokio::time::Duration::from_secs(3600)).await {
+        tracing::error!(%error, "stopped deleting expired sessions");
+    }
+}

@@ -1,0 +1,117 @@
+//! Slows down repeated failed sign-ins for one email address. The counters are stored in the
+//! database, so every instance sees the same count.
+
+use sqlx::SqlitePool;
+
+/// Failures allowed in [`WINDOW_SECS`] before sign-in for the address is locked.
+const FREE_FAILURES: i64 = 5;
+const WINDOW_SECS: i64 = 15 * 60;
+/// The first lock lasts this long and doubles with each further failure, up to [`MAX_LOCK_SECS`].
+const FIRST_LOCK_SECS: i64 = 30;
+const MAX_LOCK_SECS: i64 = 15 * 60;
+
+/// Returns how many seconds remain before `email_key` may try again, if it is locked.
+pub async fn retry_after(pool: &SqlitePool, email_key: &str, now: i64) -> sqlx::Result<Option<u64>> {
+    let locked_until: Option<i64> =
+        sqlx::query_scalar("SELECT locked_until FROM sign_in_throttle WHERE email_key = $1")
+            .bind(email_key)
+            .fetch_optional(pool)
+            .await?;
+    Ok(locked_until.filter(|until| *until > now).map(|until| (until - now) as u64))
+}
+
+/// Counts a failed sign-in and locks the address once it exceeds the free failures.
+pub async fn record_failure(pool: &SqlitePool, email_key: &str, now: i64) -> sqlx::Result<()> {
+    let mut transaction = pool.begin().await?;
+
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT failures, first_failure_at FROM sign_in_throttle WHERE email_key = $1")
+            .bind(email_key)
+            .fetch_optional(&mut *transaction)
+            .await?;
+    let (failures, first_failure_at) = match row {
+        Some((failures, first)) if now - first < WINDOW_SECS => (failures + 1, first),
+        _ => (1, now),
+    };
+    let locked_until = match failures - FREE_FAILURES {
+        extra if extra >= 0 => now + (FIRST_LOCK_SECS << extra.min(10)).min(MAX_LOCK_SECS),
+        _ => 0,
+    };
+
+    sqlx::query(
+        "INSERT INTO sign_in_throttle (email_key, failures, first_failure_at, locked_until)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (email_key) DO UPDATE SET
+             failures = excluded.failures,
+             first_failure_at = excluded.first_failure_at,
+             locked_until = excluded.locked_until",
+    )
+    .bind(email_key)
+    .bind(failures)
+    .bind(first_failure_at)
+    .bind(locked_until)
+    .execute(&mut *transaction)
+    .await?;
+
+    transaction.commit().await
+}
+
+pub async fn reset(pool: &SqlitePool, email_key: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sign_in_throttle WHERE email_key = $1")
+        .bind(email_key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn pool() -> (tempfile::TempDir, SqlitePool) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let pool = crate::db::connect_and_migrate(&url).await.unwrap();
+        (dir, pool)
+    }
+
+    #[tokio::test]
+    async fn five_failures_are_free_then_the_address_is_locked() {
+        let (_dir, pool) = pool().await;
+        for _ in 0..FREE_FAILURES - 1 {
+            record_failure(&pool, "a@example.com", 1000).await.unwrap();
+        }
+        assert_eq!(retry_after(&pool, "a@example.com", 1000).await.unwrap(), None);
+
+        record_failure(&pool, "a@example.com", 1000).await.unwrap();
+
+        assert_eq!(retry_after(&pool, "a@example.com", 1000).await.unwrap(), Some(30));
+        assert_eq!(retry_after(&pool, "a@example.com", 1030).await.unwrap(), None);
+        assert_eq!(retry_after(&pool, "b@example.com", 1000).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn lock_doubles_and_reset_clears_it() {
+        let (_dir, pool) = pool().await;
+        for _ in 0..FREE_FAILURES + 1 {
+            record_failure(&pool, "a@example.com", 1000).await.unwrap();
+        }
+        assert_eq!(retry_after(&pool, "a@example.com", 1000).await.unwrap(), Some(60));
+
+        reset(&pool, "a@example.com").await.unwrap();
+
+        assert_eq!(retry_after(&pool, "a@example.com", 1000).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn failures_outside_the_window_start_a_new_count() {
+        let (_dir, pool) = pool().await;
+        for _ in 0..FREE_FAILURES - 1 {
+            record_failure(&pool, "a@example.com", 1000).await.unwrap();
+        }
+
+        record_failure(&pool, "a@example.com", 1000 + WINDOW_SECS).await.unwrap();
+
+        assert_eq!(retry_after(&pool, "a@example.com", 1000 + WINDOW_SECS).await.unwrap(), None);
+    }
+}
