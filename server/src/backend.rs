@@ -109,7 +109,14 @@ impl Backend for RelaisBackend {
             return Err(AppError::InvalidCredentials);
         };
 
-        // `login` gives the session a new id, so an id planted before sign-in is worthless.
+        // Every sign-in gets a new session id, so an id planted or leaked earlier is worthless.
+        // axum-login cycles the id only for a session that was not signed in yet.
+        if session.user.is_some() {
+            session.session.cycle_id().await.map_err(|error| {
+                tracing::error!(%error, "failed to renew the session id");
+                AppError::Unavailable
+            })?;
+        }
         session.login(&account).await.map_err(session_failure("failed to start the session"))?;
         throttle::reset(&self.pool, &email_key).await.map_err(database_failure("failed to reset the sign-in throttle"))?;
 

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { port } from './playwright.config';
+
+const root = path.resolve(__dirname, '..');
+
+/** Resolves when nothing listens on the port, so the tests cannot hit another server. */
+function assertPortFree(portNumber: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.connect({ host: '127.0.0.1', port: portNumber });
+    probe.once('connect', () => {
+      probe.destroy();
+      reject(new Error(`port ${portNumber} is already in use; stop that process or set RELAIS_E2E_PORT`));
+    });
+    probe.once('error', () => resolve());
+  });
+}
+
+async function waitForHealth(url: string, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Relais did not answer ${url} within the start-up deadline`);
+}
+
+/** Starts the release build of Relais with a fresh data directory; returns the teardown. */
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  await assertPortFree(port);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'relais-e2e-'));
+
+  const server = spawn(path.join(root, 'target/release/relais'), [], {
+    cwd: root,
+    env: {
+      ...process.env,
+      RELAIS_LISTEN_ADDR: `127.0.0.1:${port}`,
+      RELAIS_DATA_DIR: dataDir,
+      RELAIS_SITE_ROOT: path.join(root, 'target/site'),
+      RELAIS_DEFAULT_SENDER: 'noreply@relais.example',
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<never>((_, reject) =>
+    server.once('exit', (code) => reject(new Error(`relais exited early with code ${code}`))),
+  );
+
+  await Promise.race([waitForHealth(`http://127.0.0.1:${port}/healthz`, Date.now() + 30_000), exited]);
+
+  return async () => {
+    server.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}

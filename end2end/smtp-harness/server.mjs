@@ -1,0 +1,237 @@
+// SMTP server for end-to-end tests: reads its options as JSON from SMTP_HARNESS_OPTIONS,
+// listens on 127.0.0.1 on a port the OS picks and reports events as JSON lines on stdout.
+// README.md in this folder lists the options and the output format.
+import fs from 'node:fs';
+import { SMTPServer } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+
+const TLS_MODES = ['none', 'starttls', 'implicit'];
+const AUTH_METHODS = ['PLAIN', 'LOGIN'];
+const REPLY_OPTIONS = ['authReply', 'rejectSender', 'rejectRecipient', 'rejectData'];
+const BOOLEAN_OPTIONS = ['smtputf8', 'hideStartTls', 'multilineReply'];
+const KNOWN_OPTIONS = new Set(['tls', 'certFile', 'keyFile', 'auth', 'greetingDelayMs', ...REPLY_OPTIONS, ...BOOLEAN_OPTIONS]);
+
+const INVALID_CREDENTIALS = { code: 535, message: '5.7.8 Authentication credentials invalid' };
+const SMTPUTF8_NOT_SUPPORTED = { code: 555, message: '5.5.4 SMTPUTF8 is not supported' };
+
+// Grace period for open sessions after SIGTERM. smtp-server waits 30 s by default,
+// which would stall every test that stops the harness while a client is still connected.
+const CLOSE_TIMEOUT_MS = 1000;
+
+function exitWithError(message, exitCode = 2) {
+    process.stderr.write(`smtp-harness: ${message}\n`);
+    process.exit(exitCode);
+}
+
+function printEvent(event) {
+    process.stdout.write(JSON.stringify(event) + '\n');
+}
+
+function isPlainObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function validateReply(name, reply) {
+    if (!isPlainObject(reply) || !Number.isInteger(reply.code) || reply.code < 400 || reply.code > 599 || typeof reply.message !== 'string') {
+        exitWithError(`invalid option "${name}": expected {"code": <400-599>, "message": "<text>"}`);
+    }
+}
+
+function validateAuth(auth) {
+    if (!isPlainObject(auth) || typeof auth.username !== 'string' || typeof auth.password !== 'string') {
+        exitWithError('invalid option "auth": expected {"username": "<text>", "password": "<text>", "methods": [...]}');
+    }
+    const methods = auth.methods ?? AUTH_METHODS;
+    if (!Array.isArray(methods) || methods.length === 0 || !methods.every(method => AUTH_METHODS.includes(method))) {
+        exitWithError(`invalid option "auth.methods": expected a non-empty subset of ${JSON.stringify(AUTH_METHODS)}`);
+    }
+}
+
+function parseOptions(text) {
+    let options;
+    try {
+        options = JSON.parse(text || '{}');
+    } catch (error) {
+        exitWithError(`SMTP_HARNESS_OPTIONS is not valid JSON: ${error.message}`);
+    }
+    if (!isPlainObject(options)) {
+        exitWithError('SMTP_HARNESS_OPTIONS must be a JSON object');
+    }
+
+    // Rejecting unknown names turns a typo in a test into an error instead of a silently ignored option.
+    for (const name of Object.keys(options)) {
+        if (!KNOWN_OPTIONS.has(name)) {
+            exitWithError(`unknown option "${name}"`);
+        }
+    }
+    options.tls ??= 'none';
+    if (!TLS_MODES.includes(options.tls)) {
+        exitWithError(`invalid option "tls": expected one of ${JSON.stringify(TLS_MODES)}`);
+    }
+    for (const name of ['certFile', 'keyFile']) {
+        if (options[name] !== undefined && typeof options[name] !== 'string') {
+            exitWithError(`invalid option "${name}": expected a file path`);
+        }
+    }
+    if ((options.certFile === undefined) !== (options.keyFile === undefined)) {
+        exitWithError('options "certFile" and "keyFile" must be given together');
+    }
+    if (options.auth !== undefined) {
+        validateAuth(options.auth);
+    }
+    for (const name of REPLY_OPTIONS) {
+        if (options[name] !== undefined) {
+            validateReply(name, options[name]);
+        }
+    }
+    for (const name of BOOLEAN_OPTIONS) {
+        if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+            exitWithError(`invalid option "${name}": expected true or false`);
+        }
+    }
+    const delay = options.greetingDelayMs;
+    if (delay !== undefined && !(Number.isFinite(delay) && delay >= 0)) {
+        exitWithError('invalid option "greetingDelayMs": expected a number of milliseconds >= 0');
+    }
+    return options;
+}
+
+// smtp-server 3.21 replaces control characters in reply text with spaces, so a "\n" in an
+// error message never reaches the wire as a line break. The configured multi-line texts are
+// split here and go through the library's own multi-line path, which sends "<code>-<line>"
+// for every line but the last and "<code> <line>" for the last one.
+function enableMultilineReplies(messages) {
+    const send = SMTPConnection.prototype.send;
+    SMTPConnection.prototype.send = function sendWithMultilineReplies(code, data, context) {
+        if (typeof data === 'string' && messages.has(data)) {
+            data = data.split(/\r?\n/);
+        }
+        return send.call(this, code, data, context);
+    };
+}
+
+function replyError({ code, message }) {
+    const error = new Error(message);
+    error.responseCode = code;
+    return error;
+}
+
+function readPemFile(name, path) {
+    try {
+        return fs.readFileSync(path);
+    } catch (error) {
+        exitWithError(`failed to read ${name} ${path}: ${error.message}`);
+    }
+}
+
+function createServer(options) {
+    const authEnabled = options.auth !== undefined || options.authReply !== undefined;
+    const disabledCommands = [];
+    if (options.tls === 'none') {
+        disabledCommands.push('STARTTLS');
+    }
+    if (!authEnabled) {
+        disabledCommands.push('AUTH');
+    }
+
+    const serverOptions = {
+        secure: options.tls === 'implicit',
+        disabledCommands,
+        hideSTARTTLS: options.hideStartTls === true,
+        hideSMTPUTF8: options.smtputf8 !== true,
+        authMethods: options.auth?.methods ?? AUTH_METHODS,
+        authOptional: !authEnabled,
+        // A reverse lookup of 127.0.0.1 would query the system's DNS servers.
+        disableReverseLookup: true,
+        logger: false,
+        closeTimeout: CLOSE_TIMEOUT_MS,
+
+        onConnect(session, callback) {
+            setTimeout(callback, options.greetingDelayMs ?? 0);
+        },
+
+        onAuth(auth, session, callback) {
+            if (options.authReply) {
+                return callback(replyError(options.authReply));
+            }
+            if (auth.username !== options.auth.username || auth.password !== options.auth.password) {
+                return callback(replyError(INVALID_CREDENTIALS));
+            }
+            callback(null, { user: { method: auth.method, username: auth.username } });
+        },
+
+        onMailFrom(address, session, callback) {
+            // smtp-server 3.21 accepts the SMTPUTF8 parameter even when EHLO does not advertise
+            // it, so the harness rejects it here as a strict server does.
+            if (address.args?.SMTPUTF8 && options.smtputf8 !== true) {
+                return callback(replyError(SMTPUTF8_NOT_SUPPORTED));
+            }
+            if (options.rejectSender) {
+                return callback(replyError(options.rejectSender));
+            }
+            callback();
+        },
+
+        onRcptTo(address, session, callback) {
+            if (options.rejectRecipient) {
+                return callback(replyError(options.rejectRecipient));
+            }
+            callback();
+        },
+
+        onData(stream, session, callback) {
+            const chunks = [];
+            stream.on('data', chunk => chunks.push(chunk));
+            stream.on('end', () => {
+                if (options.rejectData) {
+                    return callback(replyError(options.rejectData));
+                }
+                const envelope = session.envelope;
+                printEvent({
+                    event: 'message',
+                    mailFrom: envelope.mailFrom.address,
+                    rcptTo: envelope.rcptTo.map(recipient => recipient.address),
+                    auth: session.user ? { method: session.user.method, username: session.user.username } : null,
+                    secure: session.secure === true,
+                    utf8: envelope.smtpUtf8 === true,
+                    // NOTE: bytes that are not valid UTF-8 are replaced with U+FFFD.
+                    raw: Buffer.concat(chunks).toString('utf8'),
+                });
+                callback(null, 'OK: message queued');
+            });
+        },
+    };
+
+    if (options.certFile !== undefined) {
+        serverOptions.cert = readPemFile('certFile', options.certFile);
+        serverOptions.key = readPemFile('keyFile', options.keyFile);
+    }
+    return new SMTPServer(serverOptions);
+}
+
+const options = parseOptions(process.env.SMTP_HARNESS_OPTIONS);
+if (options.multilineReply) {
+    const messages = REPLY_OPTIONS.map(name => options[name]?.message).filter(message => message?.includes('\n'));
+    enableMultilineReplies(new Set(messages));
+}
+
+const server = createServer(options);
+let listening = false;
+
+// Client errors such as a TLS handshake that the client aborted are expected in tests,
+// so they are logged and the server keeps running.
+server.on('error', error => {
+    if (!listening) {
+        exitWithError(`failed to start: ${error.message}`, 1);
+    }
+    process.stderr.write(`smtp-harness: connection error: ${error.code ?? 'unknown'}: ${error.message}\n`);
+});
+
+server.listen(0, '127.0.0.1', () => {
+    listening = true;
+    printEvent({ event: 'listening', port: server.server.address().port });
+});
+
+for (const signal of ['SIGTERM', 'SIGINT']) {
+    process.once(signal, () => server.close(() => process.exit(0)));
+}

@@ -1,0 +1,74 @@
+use crate::helpers::{PASSWORD, spawn_app};
+
+async fn post_sign_up(app: &crate::helpers::TestApp, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = app.client.post(app.url("/api/sign_up")).form(&[
+        ("display_name", "Mallory"),
+        ("email", "mallory@example.com"),
+        ("password", PASSWORD),
+    ]);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+async fn account_count(app: &crate::helpers::TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&app.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn post_from_another_origin_is_rejected() {
+    let app = spawn_app().await;
+
+    let response = post_sign_up(&app, &[("Origin", "https://evil.example")]).await;
+
+    assert_eq!(response.status(), 403);
+    assert_eq!(account_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn post_marked_cross_site_by_the_browser_is_rejected() {
+    let app = spawn_app().await;
+
+    let response = post_sign_up(&app, &[("Sec-Fetch-Site", "cross-site"), ("Origin", &app.address.clone())]).await;
+
+    assert_eq!(response.status(), 403);
+    assert_eq!(account_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn post_without_origin_is_rejected() {
+    let app = spawn_app().await;
+
+    let response = post_sign_up(&app, &[]).await;
+
+    assert_eq!(response.status(), 403);
+    assert_eq!(account_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn same_origin_post_is_accepted() {
+    let app = spawn_app().await;
+
+    let response = post_sign_up(&app, &[("Sec-Fetch-Site", "same-origin")]).await;
+
+    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+    assert_eq!(account_count(&app).await, 1);
+}
+
+#[tokio::test]
+async fn sign_out_from_another_origin_keeps_the_session() {
+    let app = spawn_app().await;
+    app.sign_up("Ana", "ana@example.com", PASSWORD).await;
+
+    let response = app
+        .client
+        .post(app.url("/api/sign_out"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 403);
+    assert_eq!(app.get("/settings").await.status(), 200);
+}

@@ -1,0 +1,10 @@
+#![recursion_limit = "256"]
+
+//! Integration tests: each starts Relais exactly as `main` does, on port 0 with a fresh SQLite
+//! database, and talks HTTP to it.
+
+mod accounts;
+mod cross_origin;
+mod health;
+mod helpers;
+mod pages;
