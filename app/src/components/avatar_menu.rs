@@ -7,7 +7,7 @@ use crate::validation::initials;
 /// The account avatar and its menu. It is a disclosure (`<details>`), so it opens with a click,
 /// Enter or Space even before hydration; Escape closes it once the page is hydrated.
 #[component]
-pub fn AvatarMenu(account: AccountView) -> impl IntoView {
+pub fn AvatarMenu(account: AccountView) -> AnyView {
     let i18n = use_i18n();
     let sign_out = ServerAction::<SignOut>::new();
     let menu = NodeRef::<leptos::html::Details>::new();
@@ -45,4 +45,5 @@ pub fn AvatarMenu(account: AccountView) -> impl IntoView {
             </ul>
         </details>
     }
+    .into_any()
 }

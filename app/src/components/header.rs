@@ -6,7 +6,7 @@ use crate::i18n::*;
 
 /// The bar at the top of signed-in pages: the product name, the language switch and the avatar.
 #[component]
-pub fn AppHeader(account: AccountView) -> impl IntoView {
+pub fn AppHeader(account: AccountView) -> AnyView {
     let i18n = use_i18n();
 
     view! {
@@ -19,4 +19,5 @@ pub fn AppHeader(account: AccountView) -> impl IntoView {
             </div>
         </header>
     }
+    .into_any()
 }

@@ -7,7 +7,7 @@ use crate::i18n::*;
 /// Offers the other language. Before hydration it is a plain form post; afterwards the page
 /// switches language in place and the choice is saved in the background.
 #[component]
-pub fn LanguageSwitch() -> impl IntoView {
+pub fn LanguageSwitch() -> AnyView {
     let i18n = use_i18n();
     let save_locale = ServerAction::<SetLocale>::new();
 
@@ -37,4 +37,5 @@ pub fn LanguageSwitch() -> impl IntoView {
             </button>
         </form>
     }
+    .into_any()
 }
