@@ -36,7 +36,12 @@ pub async fn sign_up(
     locale: Option<String>,
 ) -> Result<(), AppError> {
     let (backend, request) = crate::backend::context()?;
-    let form = SignUpForm { display_name, email, password, locale: locale.unwrap_or_default() };
+    let form = SignUpForm {
+        display_name,
+        email,
+        password,
+        locale: locale.unwrap_or_default(),
+    };
 
     let account = backend.sign_up(&request, form).await?;
 

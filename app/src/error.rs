@@ -68,12 +68,8 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
             t_string!(i18n, errors.display_name_too_long, max = DISPLAY_NAME_MAX_CHARS).to_string()
         }
         AppError::DisplayNameControl => t_string!(i18n, errors.display_name_control).to_string(),
-        AppError::PasswordTooShort => {
-            t_string!(i18n, errors.password_too_short, min = PASSWORD_MIN_CHARS).to_string()
-        }
-        AppError::PasswordTooLong => {
-            t_string!(i18n, errors.password_too_long, max = PASSWORD_MAX_CHARS).to_string()
-        }
+        AppError::PasswordTooShort => t_string!(i18n, errors.password_too_short, min = PASSWORD_MIN_CHARS).to_string(),
+        AppError::PasswordTooLong => t_string!(i18n, errors.password_too_long, max = PASSWORD_MAX_CHARS).to_string(),
         AppError::EmailTaken => t_string!(i18n, errors.email_taken).to_string(),
         AppError::InvalidCredentials => t_string!(i18n, errors.invalid_credentials).to_string(),
         AppError::TooManyAttempts { retry_after_secs } => {

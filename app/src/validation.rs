@@ -29,7 +29,9 @@ pub fn normalize_email(input: &str) -> Result<String, AppError> {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local.chars().all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[]\\,;:\"".contains(c));
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[]\\,;:\"".contains(c));
     if !local_is_valid || !is_valid_domain(domain) {
         return Err(AppError::EmailInvalid);
     }
@@ -92,7 +94,11 @@ pub fn safe_return_path(next: Option<&str>) -> String {
         && !next.starts_with("//")
         && !next.starts_with("/\\")
         && !next.chars().any(|c| c.is_control() || c == '\\');
-    if is_local_path { next.to_string() } else { DEFAULT.to_string() }
+    if is_local_path {
+        next.to_string()
+    } else {
+        DEFAULT.to_string()
+    }
 }
 
 /// Returns the initials shown in the avatar: the first letter of the first two words.
@@ -112,14 +118,28 @@ mod tests {
     #[test]
     fn email_accepts_common_addresses() {
         assert_eq!(normalize_email(" Marie@Exemple.FR ").unwrap(), "Marie@exemple.fr");
-        assert_eq!(normalize_email("a.b+tag@sub.example.com").unwrap(), "a.b+tag@sub.example.com");
+        assert_eq!(
+            normalize_email("a.b+tag@sub.example.com").unwrap(),
+            "a.b+tag@sub.example.com"
+        );
         assert_eq!(normalize_email("jose@exámple.es").unwrap(), "jose@exámple.es");
     }
 
     #[test]
     fn email_rejects_malformed_addresses() {
-        for bad in ["plain", "@example.com", "a@", "a@localhost", "a b@example.com", "a@exa mple.com",
-            "a@-example.com", "a@example..com", ".a@example.com", "a..b@example.com", "a@example.com\n"] {
+        for bad in [
+            "plain",
+            "@example.com",
+            "a@",
+            "a@localhost",
+            "a b@example.com",
+            "a@exa mple.com",
+            "a@-example.com",
+            "a@example..com",
+            ".a@example.com",
+            "a..b@example.com",
+            "a@example.com\n",
+        ] {
             assert_eq!(normalize_email(bad), Err(AppError::EmailInvalid), "{bad:?}");
         }
     }
@@ -140,7 +160,10 @@ mod tests {
         assert_eq!(normalize_display_name("  Ana Lopes "), Ok("Ana Lopes".to_string()));
         assert_eq!(normalize_display_name(" "), Err(AppError::DisplayNameMissing));
         assert_eq!(normalize_display_name("a\r\nBcc: x"), Err(AppError::DisplayNameControl));
-        assert_eq!(normalize_display_name(&"é".repeat(65)), Err(AppError::DisplayNameTooLong));
+        assert_eq!(
+            normalize_display_name(&"é".repeat(65)),
+            Err(AppError::DisplayNameTooLong)
+        );
         assert!(normalize_display_name(&"é".repeat(64)).is_ok());
     }
 
@@ -155,7 +178,14 @@ mod tests {
     fn return_path_keeps_only_local_paths() {
         assert_eq!(safe_return_path(Some("/settings")), "/settings");
         assert_eq!(safe_return_path(Some("/settings?tab=senders")), "/settings?tab=senders");
-        for unsafe_path in ["https://evil.example/", "//evil.example", "/\\evil.example", "evil", "/a\\b", ""] {
+        for unsafe_path in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+            "/a\\b",
+            "",
+        ] {
             assert_eq!(safe_return_path(Some(unsafe_path)), "/workspace", "{unsafe_path:?}");
         }
         assert_eq!(safe_return_path(None), "/workspace");

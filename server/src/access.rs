@@ -31,7 +31,9 @@ pub async fn guard_pages(session: Session, request: Request, next: Next) -> Resp
     }
 
     let mut response = next.run(request).await;
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -53,6 +55,9 @@ mod tests {
     #[test]
     fn query_value_encoding_keeps_paths_readable() {
         assert_eq!(encode_query_value("/settings"), "/settings");
-        assert_eq!(encode_query_value("/settings?a=1&b=é"), "/settings%3Fa%3D1%26b%3D%C3%A9");
+        assert_eq!(
+            encode_query_value("/settings?a=1&b=é"),
+            "/settings%3Fa%3D1%26b%3D%C3%A9"
+        );
     }
 }

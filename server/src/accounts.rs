@@ -1,8 +1,8 @@
 //! Account storage, password hashing and the axum-login backend.
 
 use app::account::AccountView;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use sqlx::SqlitePool;
 
@@ -81,7 +81,10 @@ const ACCOUNT_COLUMNS: &str = "id, email, display_name, locale, password_hash";
 impl AccountStore {
     pub fn new(pool: SqlitePool) -> Self {
         let unknown_account_hash = hash_password("unknown account placeholder").expect("argon2 hashes a constant");
-        Self { pool, unknown_account_hash }
+        Self {
+            pool,
+            unknown_account_hash,
+        }
     }
 
     pub async fn create(&self, new: NewAccount) -> Result<Account, StoreError> {
@@ -129,7 +132,10 @@ impl AccountStore {
 
     async fn find_by_email_key(&self, email_key: &str) -> Result<Option<Account>, StoreError> {
         let query = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE email_key = $1");
-        Ok(sqlx::query_as(&query).bind(email_key).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_as(&query)
+            .bind(email_key)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 }
 

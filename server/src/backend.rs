@@ -77,18 +77,28 @@ impl Backend for RelaisBackend {
 
         let account = self
             .accounts
-            .create(NewAccount { display_name, email, password: form.password, locale })
+            .create(NewAccount {
+                display_name,
+                email,
+                password: form.password,
+                locale,
+            })
             .await
             .map_err(storage_failure("failed to store the new account"))?;
         let mut session = session(request)?;
-        session.login(&account).await.map_err(session_failure("failed to start the session"))?;
+        session
+            .login(&account)
+            .await
+            .map_err(session_failure("failed to start the session"))?;
 
         tracing::info!(account_id = %account.id, "account created");
         Ok(account.view())
     }
 
     async fn sign_in(&self, request: &Parts, email: &str, password: &str) -> Result<AccountView, AppError> {
-        let email_key = normalize_email(email).map_err(|_| AppError::InvalidCredentials)?.to_lowercase();
+        let email_key = normalize_email(email)
+            .map_err(|_| AppError::InvalidCredentials)?
+            .to_lowercase();
         let now = crate::db::now();
 
         if let Some(retry_after_secs) = throttle::retry_after(&self.pool, &email_key, now)
@@ -98,9 +108,15 @@ impl Backend for RelaisBackend {
             return Err(AppError::TooManyAttempts { retry_after_secs });
         }
 
-        let credentials = Credentials { email_key: email_key.clone(), password: password.to_string() };
+        let credentials = Credentials {
+            email_key: email_key.clone(),
+            password: password.to_string(),
+        };
         let mut session = session(request)?;
-        let Some(account) = session.authenticate(credentials).await.map_err(session_failure("failed to check credentials"))?
+        let Some(account) = session
+            .authenticate(credentials)
+            .await
+            .map_err(session_failure("failed to check credentials"))?
         else {
             throttle::record_failure(&self.pool, &email_key, now)
                 .await
@@ -117,8 +133,13 @@ impl Backend for RelaisBackend {
                 AppError::Unavailable
             })?;
         }
-        session.login(&account).await.map_err(session_failure("failed to start the session"))?;
-        throttle::reset(&self.pool, &email_key).await.map_err(database_failure("failed to reset the sign-in throttle"))?;
+        session
+            .login(&account)
+            .await
+            .map_err(session_failure("failed to start the session"))?;
+        throttle::reset(&self.pool, &email_key)
+            .await
+            .map_err(database_failure("failed to reset the sign-in throttle"))?;
 
         tracing::info!(account_id = %account.id, "signed in");
         Ok(account.view())
@@ -126,7 +147,11 @@ impl Backend for RelaisBackend {
 
     async fn sign_out(&self, request: &Parts) -> Result<(), AppError> {
         let mut session = session(request)?;
-        if let Some(account) = session.logout().await.map_err(session_failure("failed to end the session"))? {
+        if let Some(account) = session
+            .logout()
+            .await
+            .map_err(session_failure("failed to end the session"))?
+        {
             tracing::info!(account_id = %account.id, "signed out");
         }
         Ok(())
@@ -145,6 +170,9 @@ impl Backend for RelaisBackend {
 
     async fn list_senders(&self, request: &Parts) -> Result<SenderList, AppError> {
         signed_in(request)?;
-        Ok(SenderList { platform_default: self.default_sender.clone(), senders: Vec::new() })
+        Ok(SenderList {
+            platform_default: self.default_sender.clone(),
+            senders: Vec::new(),
+        })
     }
 }

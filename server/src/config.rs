@@ -7,7 +7,11 @@ use url::Url;
 
 /// Each variable with its default and meaning, printed by `relais --help`.
 pub const VARIABLES: &[(&str, &str, &str)] = &[
-    ("RELAIS_LISTEN_ADDR", "127.0.0.1:3000", "IP address and port the HTTP server listens on."),
+    (
+        "RELAIS_LISTEN_ADDR",
+        "127.0.0.1:3000",
+        "IP address and port the HTTP server listens on.",
+    ),
     (
         "RELAIS_DATABASE_URL",
         "sqlite://<RELAIS_DATA_DIR>/relais.db",
@@ -28,14 +32,26 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "(none)",
         "Platform default sender address, shown to accounts that have no sender of their own.",
     ),
-    ("RELAIS_LOG_FORMAT", "text", "Log format on standard output: text or json."),
+    (
+        "RELAIS_LOG_FORMAT",
+        "text",
+        "Log format on standard output: text or json.",
+    ),
     (
         "RELAIS_SECRET_KEY",
         "(read from relais.key)",
         "Base64 of 32 random bytes used to encrypt stored credentials, instead of the key file.",
     ),
-    ("RELAIS_SITE_ROOT", "target/site", "Directory with the built browser assets (pkg/, favicon)."),
-    ("RUST_LOG", "info", "Log filter, in tracing-subscriber's EnvFilter syntax."),
+    (
+        "RELAIS_SITE_ROOT",
+        "target/site",
+        "Directory with the built browser assets (pkg/, favicon).",
+    ),
+    (
+        "RUST_LOG",
+        "info",
+        "Log filter, in tracing-subscriber's EnvFilter syntax.",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,8 +215,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config_with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let values: HashMap<String, String> =
-            pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
+        let values: HashMap<String, String> = pairs
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
         Config::from_lookup(|name| values.get(name).cloned())
     }
 

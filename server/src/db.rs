@@ -20,7 +20,11 @@ pub async fn connect_and_migrate(database_url: &str) -> anyhow::Result<SqlitePoo
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
-    if let Some(parent) = options.get_filename().parent().filter(|parent| !parent.as_os_str().is_empty()) {
+    if let Some(parent) = options
+        .get_filename()
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("failed to create the database directory {}", parent.display()))?;
     }

@@ -46,7 +46,10 @@ pub fn load_or_create(data_dir: &Path, environment_key: Option<&str>) -> Result<
     }
 
     let path = data_dir.join(KEY_FILE_NAME);
-    let io_error = |source| KeyError::Io { path: path.clone(), source };
+    let io_error = |source| KeyError::Io {
+        path: path.clone(),
+        source,
+    };
 
     match fs::read_to_string(&path) {
         Ok(encoded) => {
@@ -58,7 +61,12 @@ pub fn load_or_create(data_dir: &Path, environment_key: Option<&str>) -> Result<
             let mut bytes = [0u8; KEY_LEN];
             rand::rngs::OsRng.fill_bytes(&mut bytes);
 
-            let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(io_error)?;
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(io_error)?;
             file.write_all(BASE64.encode(bytes).as_bytes()).map_err(io_error)?;
             file.sync_all().map_err(io_error)?;
             tracing::info!(path = %path.display(), "created a new encryption key");
@@ -91,7 +99,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
 
         let created = load_or_create(dir.path(), None).unwrap();
-        let mode = fs::metadata(dir.path().join(KEY_FILE_NAME)).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.path().join(KEY_FILE_NAME))
+            .unwrap()
+            .permissions()
+            .mode();
         let loaded = load_or_create(dir.path(), None).unwrap();
 
         assert_eq!(mode & 0o777, 0o600);
@@ -112,10 +123,16 @@ mod tests {
     #[test]
     fn malformed_keys_are_rejected() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(load_or_create(dir.path(), Some("c2hvcnQ=")), Err(KeyError::InvalidEnvironmentKey)));
+        assert!(matches!(
+            load_or_create(dir.path(), Some("c2hvcnQ=")),
+            Err(KeyError::InvalidEnvironmentKey)
+        ));
 
         fs::write(dir.path().join(KEY_FILE_NAME), "not base64!").unwrap();
-        assert!(matches!(load_or_create(dir.path(), None), Err(KeyError::InvalidKeyFile { .. })));
+        assert!(matches!(
+            load_or_create(dir.path(), None),
+            Err(KeyError::InvalidKeyFile { .. })
+        ));
     }
 
     #[test]

@@ -62,7 +62,13 @@ impl Application {
 
         let router = build_router(&config, pool.clone(), address).await?;
 
-        Ok(Self { listener, router, public_url: config.public_url, pool, key })
+        Ok(Self {
+            listener,
+            router,
+            public_url: config.public_url,
+            pool,
+            key,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -75,13 +81,18 @@ impl Application {
 
     /// Serves requests until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
 async fn build_router(config: &Config, pool: SqlitePool, address: SocketAddr) -> anyhow::Result<Router> {
     let session_store = SqliteStore::new(pool.clone());
-    session_store.migrate().await.context("failed to create the session table")?;
+    session_store
+        .migrate()
+        .await
+        .context("failed to create the session table")?;
     tokio::spawn(delete_expired_sessions(session_store.clone()));
 
     let session_layer = SessionManagerLayer::new(session_store)
@@ -128,7 +139,10 @@ async fn build_router(config: &Config, pool: SqlitePool, address: SocketAddr) ->
         .with_state(leptos_options)
         .layer(middleware::from_fn(access::guard_pages))
         .layer(auth_layer)
-        .layer(middleware::from_fn_with_state(AllowedOrigin(config.public_origin()), reject_cross_origin))
+        .layer(middleware::from_fn_with_state(
+            AllowedOrigin(config.public_origin()),
+            reject_cross_origin,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -138,14 +152,17 @@ async fn build_router(config: &Config, pool: SqlitePool, address: SocketAddr) ->
     Ok(router)
 }
 
+type RequestTraceLayer<MakeSpan, OnResponse> = TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    MakeSpan,
+    (),
+    OnResponse,
+>;
+
 /// Logs each request with its method, path (never the query, which may carry codes), status,
 /// latency and request id.
-fn request_trace_layer() -> TraceLayer<
-    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
-    impl Fn(&Request) -> Span + Clone,
-    (),
-    impl Fn(&Response, Duration, &Span) + Clone,
-> {
+fn request_trace_layer()
+-> RequestTraceLayer<impl Fn(&Request) -> Span + Clone, impl Fn(&Response, Duration, &Span) + Clone> {
     TraceLayer::new_for_http()
         .make_span_with(|request: &Request| {
             let request_id = request
@@ -157,7 +174,11 @@ fn request_trace_layer() -> TraceLayer<
         })
         .on_request(())
         .on_response(|response: &Response, latency: Duration, _span: &Span| {
-            tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");
+            tracing::info!(
+                status = response.status().as_u16(),
+                latency_ms = latency.as_millis() as u64,
+                "response"
+            );
         })
 }
 
@@ -180,7 +201,10 @@ async fn health_check(pool: SqlitePool) -> (StatusCode, &'static str) {
 async fn delete_expired_sessions(store: SqliteStore) {
     use tower_sessions::ExpiredDeletion;
 
-    if let Err(error) = store.continuously_delete_expired(tokio::time::Duration::from_secs(3600)).await {
+    if let Err(error) = store
+        .continuously_delete_expired(tokio::time::Duration::from_secs(3600))
+        .await
+    {
         tracing::error!(%error, "stopped deleting expired sessions");
     }
 }

@@ -13,7 +13,9 @@ pub fn init(format: LogFormat) {
 
     let result = match format {
         LogFormat::Text => registry.with(tracing_subscriber::fmt::layer()).try_init(),
-        LogFormat::Json => registry.with(tracing_subscriber::fmt::layer().json().flatten_event(true)).try_init(),
+        LogFormat::Json => registry
+            .with(tracing_subscriber::fmt::layer().json().flatten_event(true))
+            .try_init(),
     };
     // A test process may install its subscriber more than once; the first one stays.
     let _ = result;

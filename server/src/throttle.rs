@@ -17,7 +17,9 @@ pub async fn retry_after(pool: &SqlitePool, email_key: &str, now: i64) -> sqlx::
             .bind(email_key)
             .fetch_optional(pool)
             .await?;
-    Ok(locked_until.filter(|until| *until > now).map(|until| (until - now) as u64))
+    Ok(locked_until
+        .filter(|until| *until > now)
+        .map(|until| (until - now) as u64))
 }
 
 /// Counts a failed sign-in and locks the address once it exceeds the free failures.
@@ -110,8 +112,13 @@ mod tests {
             record_failure(&pool, "a@example.com", 1000).await.unwrap();
         }
 
-        record_failure(&pool, "a@example.com", 1000 + WINDOW_SECS).await.unwrap();
+        record_failure(&pool, "a@example.com", 1000 + WINDOW_SECS)
+            .await
+            .unwrap();
 
-        assert_eq!(retry_after(&pool, "a@example.com", 1000 + WINDOW_SECS).await.unwrap(), None);
+        assert_eq!(
+            retry_after(&pool, "a@example.com", 1000 + WINDOW_SECS).await.unwrap(),
+            None
+        );
     }
 }

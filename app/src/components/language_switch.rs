@@ -26,7 +26,9 @@ pub fn LanguageSwitch() -> AnyView {
         event.prevent_default();
         let locale = other();
         i18n.set_locale(locale);
-        save_locale.dispatch(SetLocale { locale: locale.as_str().to_string() });
+        save_locale.dispatch(SetLocale {
+            locale: locale.as_str().to_string(),
+        });
     };
 
     view! {

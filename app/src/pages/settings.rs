@@ -72,7 +72,10 @@ fn SenderSection() -> impl IntoView {
 #[component]
 fn SenderListView(list: SenderList) -> impl IntoView {
     let i18n = use_i18n();
-    let SenderList { platform_default, senders } = list;
+    let SenderList {
+        platform_default,
+        senders,
+    } = list;
 
     let default_row = match platform_default {
         Some(address) => view! {

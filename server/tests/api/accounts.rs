@@ -9,8 +9,10 @@ async fn sign_up_signs_in_and_stores_an_argon2id_hash() {
     let response = app.sign_up("Ana Lopes", "Ana@Example.com", PASSWORD).await;
 
     assert!(response.status().is_success(), "{}", response.status());
-    let (email, hash): (String, String) =
-        sqlx::query_as("SELECT email, password_hash FROM accounts").fetch_one(&app.pool).await.unwrap();
+    let (email, hash): (String, String) = sqlx::query_as("SELECT email, password_hash FROM accounts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(email, "Ana@example.com");
     assert!(hash.starts_with("$argon2id$"));
     assert!(!hash.contains(PASSWORD));
@@ -28,15 +30,28 @@ async fn sign_up_rejects_invalid_input_with_specific_errors() {
         ("Ana", long_email.as_str(), PASSWORD, AppError::EmailTooLong),
         ("Ana", "ana@example.com", "short", AppError::PasswordTooShort),
         ("", "ana@example.com", PASSWORD, AppError::DisplayNameMissing),
-        (long_name.as_str(), "ana@example.com", PASSWORD, AppError::DisplayNameTooLong),
-        ("Ana\r\nBcc: x", "ana@example.com", PASSWORD, AppError::DisplayNameControl),
+        (
+            long_name.as_str(),
+            "ana@example.com",
+            PASSWORD,
+            AppError::DisplayNameTooLong,
+        ),
+        (
+            "Ana\r\nBcc: x",
+            "ana@example.com",
+            PASSWORD,
+            AppError::DisplayNameControl,
+        ),
     ];
 
     for (name, email, password, expected) in cases {
         let response = app.sign_up(name, email, password).await;
         assert_eq!(error_of(response).await, expected, "{name:?} {email:?}");
     }
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&app.pool).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(count, 0);
 }
 
@@ -49,7 +64,11 @@ async fn sign_up_with_a_taken_email_is_rejected_in_any_case() {
     let response = other_browser
         .post(app.url("/api/sign_up"))
         .header("Origin", &app.address)
-        .form(&[("display_name", "Ana 2"), ("email", "ANA@example.com"), ("password", PASSWORD)])
+        .form(&[
+            ("display_name", "Ana 2"),
+            ("email", "ANA@example.com"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -109,7 +128,10 @@ async fn session_cookie_is_http_only_and_same_site_lax() {
         .to_string();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http must not mark the cookie Secure: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not mark the cookie Secure: {cookie}"
+    );
 }
 
 #[tokio::test]
@@ -144,9 +166,26 @@ async fn sign_in_redirects_only_to_local_paths() {
     let app = spawn_app().await;
     app.sign_up("Ana", "ana@example.com", PASSWORD).await;
 
-    let local = app.call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", "/settings")]).await;
-    let foreign =
-        app.call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", "//evil.example")]).await;
+    let local = app
+        .call(
+            "sign_in",
+            &[
+                ("email", "ana@example.com"),
+                ("password", PASSWORD),
+                ("next", "/settings"),
+            ],
+        )
+        .await;
+    let foreign = app
+        .call(
+            "sign_in",
+            &[
+                ("email", "ana@example.com"),
+                ("password", PASSWORD),
+                ("next", "//evil.example"),
+            ],
+        )
+        .await;
 
     assert_eq!(local.headers()["location"], "/settings");
     assert_eq!(foreign.headers()["location"], "/workspace");
@@ -160,7 +199,10 @@ async fn language_choice_is_kept_in_the_account() {
     app.call("set_locale", &[("locale", "en")]).await;
     let unknown = app.call("set_locale", &[("locale", "de")]).await;
 
-    let locale: String = sqlx::query_scalar("SELECT locale FROM accounts").fetch_one(&app.pool).await.unwrap();
+    let locale: String = sqlx::query_scalar("SELECT locale FROM accounts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(locale, "en");
     assert_eq!(error_of(unknown).await, AppError::LocaleUnknown);
 }

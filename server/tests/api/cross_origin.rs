@@ -13,7 +13,10 @@ async fn post_sign_up(app: &crate::helpers::TestApp, headers: &[(&str, &str)]) -
 }
 
 async fn account_count(app: &crate::helpers::TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&app.pool).await.unwrap()
+    sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -30,7 +33,11 @@ async fn post_from_another_origin_is_rejected() {
 async fn post_marked_cross_site_by_the_browser_is_rejected() {
     let app = spawn_app().await;
 
-    let response = post_sign_up(&app, &[("Sec-Fetch-Site", "cross-site"), ("Origin", &app.address.clone())]).await;
+    let response = post_sign_up(
+        &app,
+        &[("Sec-Fetch-Site", "cross-site"), ("Origin", &app.address.clone())],
+    )
+    .await;
 
     assert_eq!(response.status(), 403);
     assert_eq!(account_count(&app).await, 0);
@@ -52,7 +59,11 @@ async fn same_origin_post_is_accepted() {
 
     let response = post_sign_up(&app, &[("Sec-Fetch-Site", "same-origin")]).await;
 
-    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+    assert!(
+        response.status().is_success() || response.status().is_redirection(),
+        "{}",
+        response.status()
+    );
     assert_eq!(account_count(&app).await, 1);
 }
 

@@ -34,7 +34,13 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(application.run_until_stopped(std::future::pending()));
 
     let jar = Arc::new(Jar::default());
-    TestApp { client: client_with(jar.clone()), address, pool, jar, _data_dir: data_dir }
+    TestApp {
+        client: client_with(jar.clone()),
+        address,
+        pool,
+        jar,
+        _data_dir: data_dir,
+    }
 }
 
 fn client_with(jar: Arc<Jar>) -> reqwest::Client {
@@ -73,7 +79,11 @@ impl TestApp {
     }
 
     pub async fn sign_up(&self, display_name: &str, email: &str, password: &str) -> Response {
-        self.call("sign_up", &[("display_name", display_name), ("email", email), ("password", password)]).await
+        self.call(
+            "sign_up",
+            &[("display_name", display_name), ("email", email), ("password", password)],
+        )
+        .await
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Response {
@@ -93,7 +103,11 @@ impl TestApp {
 
 /// Returns the server function's error, decoded from its JSON body.
 pub async fn error_of(response: Response) -> app::error::AppError {
-    assert!(!response.status().is_success(), "expected an error, got {}", response.status());
+    assert!(
+        !response.status().is_success(),
+        "expected an error, got {}",
+        response.status()
+    );
     let body = response.text().await.unwrap();
     serde_json::from_str(&body).unwrap_or_else(|_| panic!("not an AppError: {body}"))
 }

@@ -21,7 +21,10 @@ async fn settings_page_is_server_rendered_with_the_sender_section() {
     assert_eq!(response.headers()["cache-control"], "no-store");
     let html = response.text().await.unwrap();
     assert!(html.contains("Paramètres de votre compte"), "{html}");
-    assert!(html.contains("Emails de l'expéditeur") || html.contains("Emails de l&#x27;expéditeur"), "{html}");
+    assert!(
+        html.contains("Emails de l'expéditeur") || html.contains("Emails de l&#x27;expéditeur"),
+        "{html}"
+    );
     assert!(html.contains(DEFAULT_SENDER));
     assert!(html.contains("ana@example.com"));
 }
@@ -34,7 +37,10 @@ async fn workspace_shows_the_avatar_menu() {
     let html = app.get("/workspace").await.text().await.unwrap();
 
     assert!(html.contains("Mon Espace de Travail"));
-    assert!(html.contains(r#"href="/settings" target="_blank" rel="noopener""#), "{html}");
+    assert!(
+        html.contains(r#"href="/settings" target="_blank" rel="noopener""#),
+        "{html}"
+    );
     assert!(html.contains("Se déconnecter"));
     assert!(html.contains(">AL<"), "initials are shown: {html}");
 }
