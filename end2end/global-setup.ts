@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { port } from './playwright.config';
+import { SMTP_PASSWORD, SMTP_USERNAME, makeCertificates, startSmtpServer } from './support/smtp';
 
 const root = path.resolve(__dirname, '..');
 
@@ -36,6 +37,15 @@ async function waitForHealth(url: string, deadline: number): Promise<void> {
 export default async function globalSetup(): Promise<() => Promise<void>> {
   await assertPortFree(port);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'relais-e2e-'));
+  const certificates = makeCertificates(dataDir);
+  const smtp = await startSmtpServer({
+    tls: 'starttls',
+    certFile: certificates.certFile,
+    keyFile: certificates.keyFile,
+    auth: { username: SMTP_USERNAME, password: SMTP_PASSWORD },
+  });
+  // Tests read the port to type it in the sender dialog.
+  process.env.RELAIS_E2E_SMTP_PORT = String(smtp.port);
 
   const server = spawn(path.join(root, 'target/release/relais'), [], {
     cwd: root,
@@ -45,6 +55,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       RELAIS_DATA_DIR: dataDir,
       RELAIS_SITE_ROOT: path.join(root, 'target/site'),
       RELAIS_DEFAULT_SENDER: 'noreply@relais.example',
+      RELAIS_SMTP_ALLOWED_TARGETS: `localhost:${smtp.port}`,
+      RELAIS_SMTP_EXTRA_CA_FILE: certificates.caFile,
+      RELAIS_TEST_SENDS_PER_10_MIN: '1000',
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -57,6 +70,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   return async () => {
     server.kill('SIGTERM');
+    smtp.process.kill('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
   };
 }

@@ -24,8 +24,13 @@ pub struct SignUpForm {
 
 #[server(prefix = "/api", endpoint = "current_account")]
 pub async fn current_account() -> Result<Option<AccountView>, AppError> {
-    let (backend, request) = crate::backend::context()?;
-    backend.current_account(&request).await
+    crate::backend::with_status(
+        async move {
+            let (backend, request) = crate::backend::context()?;
+            backend.current_account(&request).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "sign_up")]
@@ -35,50 +40,70 @@ pub async fn sign_up(
     password: String,
     locale: Option<String>,
 ) -> Result<(), AppError> {
-    let (backend, request) = crate::backend::context()?;
-    let form = SignUpForm {
-        display_name,
-        email,
-        password,
-        locale: locale.unwrap_or_default(),
-    };
+    crate::backend::with_status(
+        async move {
+            let (backend, request) = crate::backend::context()?;
+            let form = SignUpForm {
+                display_name,
+                email,
+                password,
+                locale: locale.unwrap_or_default(),
+            };
 
-    let account = backend.sign_up(&request, form).await?;
+            let account = backend.sign_up(&request, form).await?;
 
-    crate::backend::set_locale_cookie(&account.locale);
-    leptos_axum::redirect("/workspace");
-    Ok(())
+            crate::backend::set_locale_cookie(&account.locale);
+            leptos_axum::redirect("/workspace");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    let (backend, request) = crate::backend::context()?;
+    crate::backend::with_status(
+        async move {
+            let (backend, request) = crate::backend::context()?;
 
-    let account = backend.sign_in(&request, &email, &password).await?;
+            let account = backend.sign_in(&request, &email, &password).await?;
 
-    crate::backend::set_locale_cookie(&account.locale);
-    leptos_axum::redirect(&crate::validation::safe_return_path(next.as_deref()));
-    Ok(())
+            crate::backend::set_locale_cookie(&account.locale);
+            leptos_axum::redirect(&crate::validation::safe_return_path(next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    let (backend, request) = crate::backend::context()?;
-    backend.sign_out(&request).await?;
-    leptos_axum::redirect("/sign-in");
-    Ok(())
+    crate::backend::with_status(
+        async move {
+            let (backend, request) = crate::backend::context()?;
+            backend.sign_out(&request).await?;
+            leptos_axum::redirect("/sign-in");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Stores the language choice in a cookie and, when signed in, in the account.
 #[server(prefix = "/api", endpoint = "set_locale")]
 pub async fn set_locale(locale: String) -> Result<(), AppError> {
-    let (backend, request) = crate::backend::context()?;
-    if locale.parse::<crate::i18n::Locale>().is_err() {
-        return Err(AppError::LocaleUnknown);
-    }
+    crate::backend::with_status(
+        async move {
+            let (backend, request) = crate::backend::context()?;
+            if locale.parse::<crate::i18n::Locale>().is_err() {
+                return Err(AppError::LocaleUnknown);
+            }
 
-    backend.set_locale(&request, &locale).await?;
+            backend.set_locale(&request, &locale).await?;
 
-    crate::backend::set_locale_cookie(&locale);
-    Ok(())
+            crate::backend::set_locale_cookie(&locale);
+            Ok(())
+        }
+        .await,
+    )
 }

@@ -10,7 +10,10 @@ use leptos::prelude::*;
 
 use crate::account::{AccountView, SignUpForm};
 use crate::error::AppError;
-use crate::senders::SenderList;
+use futures::stream::BoxStream;
+
+use crate::senders::settings::SenderForm;
+use crate::senders::{SenderList, SenderView};
 
 /// Server-side operations behind the server functions. `request` carries the session.
 #[async_trait]
@@ -21,6 +24,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn sign_out(&self, request: &Parts) -> Result<(), AppError>;
     async fn set_locale(&self, request: &Parts, locale: &str) -> Result<(), AppError>;
     async fn list_senders(&self, request: &Parts) -> Result<SenderList, AppError>;
+    async fn save_sender(&self, request: &Parts, form: SenderForm) -> Result<SenderView, AppError>;
+    async fn delete_sender(&self, request: &Parts, sender_id: &str) -> Result<(), AppError>;
+    /// Runs a test send; each stream item is one JSON-encoded `TestEvent` followed by a newline.
+    async fn test_sender(&self, request: &Parts, form: SenderForm) -> BoxStream<'static, Result<String, AppError>>;
 }
 
 /// The backend and the current request, as provided to every server function and SSR render.
@@ -28,6 +35,16 @@ pub fn context() -> Result<(Arc<dyn Backend>, Parts), AppError> {
     let backend = use_context::<Arc<dyn Backend>>().ok_or(AppError::Internal)?;
     let request = use_context::<Parts>().ok_or(AppError::Internal)?;
     Ok((backend, request))
+}
+
+/// Sets the response status from the error, so clients and logs see 4xx for user errors.
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.set_status(error.status_code());
+    }
+    result
 }
 
 /// Sets the locale cookie read by the i18n context, so the next page renders in `locale`.

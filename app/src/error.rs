@@ -37,12 +37,58 @@ pub enum AppError {
     TooManyAttempts { retry_after_secs: u64 },
     #[error("unknown locale")]
     LocaleUnknown,
+    #[error("invalid sender settings")]
+    InvalidSender(Vec<crate::senders::settings::FieldProblem>),
+    #[error("sender not found")]
+    SenderNotFound,
+    #[error("the account already has this sender address")]
+    SenderDuplicate,
+    #[error("the account has reached its {max} senders")]
+    SenderLimitReached { max: u32 },
+    #[error("the sender changed since it was loaded")]
+    VersionConflict,
+    #[error("these settings have not passed a test send")]
+    TestRequired,
+    #[error("too many test sends, retry in {retry_after_secs} s")]
+    TestRateLimited { retry_after_secs: u64 },
+    #[error("the stored credentials cannot be decrypted")]
+    SecretUnreadable,
     #[error("service unavailable")]
     Unavailable,
     #[error("internal error")]
     Internal,
     #[error("request failed: {0}")]
     Request(ServerFnErrorErr),
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status a server function answers with when it returns this error.
+    pub fn status_code(&self) -> http::StatusCode {
+        use http::StatusCode;
+
+        match self {
+            AppError::NotSignedIn | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::EmailTaken | AppError::SenderDuplicate | AppError::VersionConflict => StatusCode::CONFLICT,
+            AppError::TooManyAttempts { .. } | AppError::TestRateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::SenderNotFound => StatusCode::NOT_FOUND,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal | AppError::SecretUnreadable => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Request(_) => StatusCode::BAD_REQUEST,
+            AppError::EmailMissing
+            | AppError::EmailInvalid
+            | AppError::EmailTooLong
+            | AppError::DisplayNameMissing
+            | AppError::DisplayNameTooLong
+            | AppError::DisplayNameControl
+            | AppError::PasswordTooShort
+            | AppError::PasswordTooLong
+            | AppError::LocaleUnknown
+            | AppError::InvalidSender(_)
+            | AppError::SenderLimitReached { .. }
+            | AppError::TestRequired => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
 }
 
 impl FromServerFnError for AppError {
@@ -76,6 +122,16 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
             t_string!(i18n, errors.too_many_attempts, seconds = *retry_after_secs).to_string()
         }
         AppError::LocaleUnknown => t_string!(i18n, errors.locale_unknown).to_string(),
+        AppError::InvalidSender(_) => t_string!(i18n, errors.invalid_sender).to_string(),
+        AppError::SenderNotFound => t_string!(i18n, errors.sender_not_found).to_string(),
+        AppError::SenderDuplicate => t_string!(i18n, errors.sender_duplicate).to_string(),
+        AppError::SenderLimitReached { max } => t_string!(i18n, errors.sender_limit, max = *max).to_string(),
+        AppError::VersionConflict => t_string!(i18n, errors.version_conflict).to_string(),
+        AppError::TestRequired => t_string!(i18n, errors.test_required).to_string(),
+        AppError::TestRateLimited { retry_after_secs } => {
+            t_string!(i18n, errors.test_rate_limited, seconds = *retry_after_secs).to_string()
+        }
+        AppError::SecretUnreadable => t_string!(i18n, errors.secret_unreadable).to_string(),
         AppError::Unavailable => t_string!(i18n, errors.unavailable).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),
         AppError::Request(_) => t_string!(i18n, errors.request).to_string(),

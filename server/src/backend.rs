@@ -4,13 +4,17 @@ use app::account::{AccountView, SignUpForm};
 use app::backend::Backend;
 use app::error::AppError;
 use app::senders::SenderList;
+use app::senders::SenderView;
+use app::senders::settings::SenderForm;
 use app::validation::{check_new_password, normalize_display_name, normalize_email};
 use async_trait::async_trait;
 use axum_login::AuthSession;
+use futures::stream::BoxStream;
 use http::request::Parts;
 use sqlx::SqlitePool;
 
 use crate::accounts::{AccountStore, Credentials, NewAccount, StoreError};
+use crate::senders::SenderService;
 use crate::throttle;
 
 pub type Session = AuthSession<AccountStore>;
@@ -18,7 +22,7 @@ pub type Session = AuthSession<AccountStore>;
 pub struct RelaisBackend {
     pub pool: SqlitePool,
     pub accounts: AccountStore,
-    pub default_sender: Option<String>,
+    pub senders: SenderService,
 }
 
 /// The session of a request; the auth layer puts it in every request's extensions.
@@ -169,10 +173,21 @@ impl Backend for RelaisBackend {
     }
 
     async fn list_senders(&self, request: &Parts) -> Result<SenderList, AppError> {
-        signed_in(request)?;
-        Ok(SenderList {
-            platform_default: self.default_sender.clone(),
-            senders: Vec::new(),
-        })
+        self.senders.list(&signed_in(request)?).await
+    }
+
+    async fn save_sender(&self, request: &Parts, form: SenderForm) -> Result<SenderView, AppError> {
+        self.senders.save(&signed_in(request)?, form).await
+    }
+
+    async fn delete_sender(&self, request: &Parts, sender_id: &str) -> Result<(), AppError> {
+        self.senders.delete(&signed_in(request)?, sender_id).await
+    }
+
+    async fn test_sender(&self, request: &Parts, form: SenderForm) -> BoxStream<'static, Result<String, AppError>> {
+        match signed_in(request) {
+            Ok(account) => self.senders.test(account, form).await,
+            Err(error) => Box::pin(futures::stream::once(async move { Err(error) })),
+        }
     }
 }

@@ -47,6 +47,32 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "target/site",
         "Directory with the built browser assets (pkg/, favicon).",
     ),
+    ("RELAIS_MAX_SENDERS", "50", "Maximum number of senders per account."),
+    (
+        "RELAIS_TEST_SEND_TIMEOUT_SECS",
+        "20",
+        "Upper bound, in seconds, on one test send, whatever the server does.",
+    ),
+    (
+        "RELAIS_TEST_SENDS_PER_10_MIN",
+        "10",
+        "Test sends allowed per account in any 10 minutes, failures included.",
+    ),
+    (
+        "RELAIS_SMTP_ALLOWED_TARGETS",
+        "(none)",
+        "Comma-separated host:port pairs that may be private or loopback addresses, e.g. mail.internal:25.",
+    ),
+    (
+        "RELAIS_SMTP_EXTRA_CA_FILE",
+        "(none)",
+        "PEM file of certificate authorities trusted for SMTP, in addition to the public ones.",
+    ),
+    (
+        "RELAIS_ALLOW_PLAINTEXT_SMTP_PASSWORD",
+        "false",
+        "true lets senders send a password over an unencrypted SMTP connection.",
+    ),
     (
         "RUST_LOG",
         "info",
@@ -73,6 +99,19 @@ pub struct Config {
     /// Base64 key from the environment; `None` means the key file in `data_dir` is used.
     pub secret_key: Option<String>,
     pub site_root: PathBuf,
+    pub senders: SenderLimits,
+}
+
+/// Limits and network policy for senders and their test sends.
+#[derive(Debug, Clone)]
+pub struct SenderLimits {
+    pub max_senders: u32,
+    pub test_send_timeout: std::time::Duration,
+    pub test_sends_per_window: u32,
+    /// Lower-case `host:port` pairs exempt from the private-address check.
+    pub smtp_allowed_targets: Vec<(String, u16)>,
+    pub smtp_extra_ca_file: Option<PathBuf>,
+    pub allow_plaintext_password: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -86,6 +125,7 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "(set)"))
             .field("site_root", &self.site_root)
+            .field("senders", &self.senders)
             .finish()
     }
 }
@@ -165,6 +205,37 @@ impl Config {
 
         let site_root = PathBuf::from(read("RELAIS_SITE_ROOT").unwrap_or_else(|| "target/site".to_string()));
 
+        let senders = SenderLimits {
+            max_senders: parse_number(&read, "RELAIS_MAX_SENDERS", 50, 1..=10_000)?,
+            test_send_timeout: std::time::Duration::from_secs(parse_number(
+                &read,
+                "RELAIS_TEST_SEND_TIMEOUT_SECS",
+                20,
+                1..=300,
+            )?),
+            test_sends_per_window: parse_number(&read, "RELAIS_TEST_SENDS_PER_10_MIN", 10, 1..=10_000)?,
+            smtp_allowed_targets: match read("RELAIS_SMTP_ALLOWED_TARGETS") {
+                Some(value) => parse_targets(&value).ok_or(ConfigError {
+                    variable: "RELAIS_SMTP_ALLOWED_TARGETS",
+                    value,
+                    expected: "comma-separated host:port pairs such as mail.internal:25,127.0.0.1:2525",
+                })?,
+                None => Vec::new(),
+            },
+            smtp_extra_ca_file: read("RELAIS_SMTP_EXTRA_CA_FILE").map(PathBuf::from),
+            allow_plaintext_password: match read("RELAIS_ALLOW_PLAINTEXT_SMTP_PASSWORD").as_deref().map(str::trim) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(ConfigError {
+                        variable: "RELAIS_ALLOW_PLAINTEXT_SMTP_PASSWORD",
+                        value: other.to_string(),
+                        expected: "true or false",
+                    });
+                }
+            },
+        };
+
         Ok(Config {
             listen_addr,
             database_url,
@@ -175,6 +246,7 @@ impl Config {
             log_format,
             secret_key: read("RELAIS_SECRET_KEY"),
             site_root,
+            senders,
         })
     }
 
@@ -187,6 +259,39 @@ impl Config {
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
     }
+}
+
+fn parse_number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
+    read: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError> {
+    let Some(value) = read(variable) else {
+        return Ok(default);
+    };
+    match value.trim().parse::<T>() {
+        Ok(number) if range.contains(&number) => Ok(number),
+        _ => Err(ConfigError {
+            variable,
+            value,
+            expected: "a whole number within the documented range",
+        }),
+    }
+}
+
+fn parse_targets(value: &str) -> Option<Vec<(String, u16)>> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (host, port) = pair.rsplit_once(':')?;
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            (!host.is_empty()).then_some(())?;
+            Some((host.to_ascii_lowercase(), port.parse().ok()?))
+        })
+        .collect()
 }
 
 fn parse_public_url(value: &str) -> Option<Url> {
@@ -241,12 +346,31 @@ mod tests {
             ("RELAIS_PUBLIC_URL", "https://example.com/relais"),
             ("RELAIS_DEFAULT_SENDER", "not an address"),
             ("RELAIS_LOG_FORMAT", "xml"),
+            ("RELAIS_MAX_SENDERS", "0"),
+            ("RELAIS_TEST_SEND_TIMEOUT_SECS", "soon"),
+            ("RELAIS_SMTP_ALLOWED_TARGETS", "mail.internal"),
+            ("RELAIS_ALLOW_PLAINTEXT_SMTP_PASSWORD", "yes"),
         ];
         for (variable, value) in cases {
             let error = config_with(&[(variable, value)]).err().unwrap();
             assert_eq!(error.variable, variable);
             assert!(error.to_string().contains(variable), "{error}");
         }
+    }
+
+    #[test]
+    fn sender_limits_are_read() {
+        let config = config_with(&[
+            ("RELAIS_MAX_SENDERS", "3"),
+            ("RELAIS_SMTP_ALLOWED_TARGETS", "127.0.0.1:2525, Mail.Internal:25"),
+        ])
+        .unwrap();
+        assert_eq!(config.senders.max_senders, 3);
+        assert_eq!(config.senders.test_send_timeout.as_secs(), 20);
+        assert_eq!(
+            config.senders.smtp_allowed_targets,
+            vec![("127.0.0.1".to_string(), 2525), ("mail.internal".to_string(), 25)]
+        );
     }
 
     #[test]

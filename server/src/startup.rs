@@ -32,6 +32,8 @@ use crate::backend::RelaisBackend;
 use crate::config::Config;
 use crate::csrf::{AllowedOrigin, reject_cross_origin};
 use crate::keys::ServerKey;
+use crate::senders::SenderService;
+use crate::smtp::TransportPolicy;
 use crate::{access, db, keys};
 
 /// Request bodies above this size are rejected with 413; forms here are a few hundred bytes.
@@ -60,7 +62,7 @@ impl Application {
             config.public_url = Url::parse(&format!("http://{address}"))?;
         }
 
-        let router = build_router(&config, pool.clone(), address).await?;
+        let router = build_router(&config, pool.clone(), key.clone(), address).await?;
 
         Ok(Self {
             listener,
@@ -87,7 +89,12 @@ impl Application {
     }
 }
 
-async fn build_router(config: &Config, pool: SqlitePool, address: SocketAddr) -> anyhow::Result<Router> {
+async fn build_router(
+    config: &Config,
+    pool: SqlitePool,
+    key: ServerKey,
+    address: SocketAddr,
+) -> anyhow::Result<Router> {
     let session_store = SqliteStore::new(pool.clone());
     session_store
         .migrate()
@@ -104,10 +111,17 @@ async fn build_router(config: &Config, pool: SqlitePool, address: SocketAddr) ->
     let accounts = AccountStore::new(pool.clone());
     let auth_layer = AuthManagerLayerBuilder::new(accounts.clone(), session_layer).build();
 
+    let senders = SenderService {
+        pool: pool.clone(),
+        key,
+        limits: config.senders.clone(),
+        policy: transport_policy(config)?,
+        platform_default: config.default_sender.clone(),
+    };
     let backend: Arc<dyn Backend> = Arc::new(RelaisBackend {
         pool: pool.clone(),
         accounts,
-        default_sender: config.default_sender.clone(),
+        senders,
     });
     let provide_backend = move || provide_context(backend.clone());
 
@@ -150,6 +164,25 @@ async fn build_router(config: &Config, pool: SqlitePool, address: SocketAddr) ->
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
 
     Ok(router)
+}
+
+/// The network rules for every SMTP connection, read once at start-up.
+fn transport_policy(config: &Config) -> anyhow::Result<TransportPolicy> {
+    let extra_root_certificates = match &config.senders.smtp_extra_ca_file {
+        Some(path) => vec![
+            std::fs::read(path)
+                .with_context(|| format!("failed to read RELAIS_SMTP_EXTRA_CA_FILE={}", path.display()))?,
+        ],
+        None => Vec::new(),
+    };
+    let hello_name = config.public_url.host_str().unwrap_or("localhost").to_string();
+
+    Ok(TransportPolicy {
+        timeout: config.senders.test_send_timeout,
+        allowed_targets: config.senders.smtp_allowed_targets.clone(),
+        extra_root_certificates,
+        hello_name,
+    })
 }
 
 type RequestTraceLayer<MakeSpan, OnResponse> = TraceLayer<

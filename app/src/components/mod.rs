@@ -1,9 +1,11 @@
 mod avatar_menu;
 mod header;
 mod language_switch;
+mod senders;
 mod signed_in;
 
 pub use avatar_menu::AvatarMenu;
 pub use header::AppHeader;
 pub use language_switch::LanguageSwitch;
+pub use senders::SenderSection;
 pub use signed_in::SignedIn;

@@ -3,10 +3,8 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::account::AccountView;
-use crate::components::{AppHeader, SignedIn};
-use crate::error::ErrorMessage;
+use crate::components::{AppHeader, SenderSection, SignedIn};
 use crate::i18n::*;
-use crate::senders::{SenderList, list_senders};
 
 /// "Paramètres de votre compte": the account details and its sender addresses.
 #[component]
@@ -45,70 +43,5 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
                 <dd>{account.email}</dd>
             </dl>
         </section>
-    }
-}
-
-#[component]
-fn SenderSection() -> impl IntoView {
-    let i18n = use_i18n();
-    let senders = Resource::new(|| (), |_| list_senders());
-
-    view! {
-        <section id="senders" aria-labelledby="senders-heading">
-            <h2 id="senders-heading">{t!(i18n, settings.senders)}</h2>
-            <p>{t!(i18n, settings.senders_intro)}</p>
-            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match senders.await {
-                        Ok(list) => view! { <SenderListView list /> }.into_any(),
-                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-}
-
-#[component]
-fn SenderListView(list: SenderList) -> impl IntoView {
-    let i18n = use_i18n();
-    let SenderList {
-        platform_default,
-        senders,
-    } = list;
-
-    let default_row = match platform_default {
-        Some(address) => view! {
-            <li class="sender sender-default">
-                <span class="sender-name">{t!(i18n, settings.default_sender)}</span>
-                <span class="sender-email">{address}</span>
-                <p class="hint">{t!(i18n, settings.default_sender_hint)}</p>
-            </li>
-        }
-        .into_any(),
-        None => view! { <li class="hint">{t!(i18n, settings.no_default_sender)}</li> }.into_any(),
-    };
-    let custom_rows = if senders.is_empty() {
-        view! { <li class="empty">{t!(i18n, settings.no_senders)}</li> }.into_any()
-    } else {
-        senders
-            .into_iter()
-            .map(|sender| {
-                view! {
-                    <li class="sender">
-                        <span class="sender-name">{sender.display_name}</span>
-                        <span class="sender-email">{sender.email}</span>
-                    </li>
-                }
-            })
-            .collect_view()
-            .into_any()
-    };
-
-    view! {
-        <ul class="senders">
-            {default_row}
-            {custom_rows}
-        </ul>
     }
 }

@@ -1,19 +1,50 @@
-//! Sender addresses as listed in the settings page.
+//! Sender addresses: the shared types, and the server functions that list, test, save and
+//! delete them.
+
+pub mod settings;
+pub mod test_send;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use settings::{Security, SenderForm};
 
-/// A custom sender of the account, without its credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SenderView {
-    pub id: String,
-    pub display_name: String,
-    pub email: String,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SenderKind {
+    Smtp,
+    Google,
+    Microsoft,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SenderStatus {
+    Verified,
+    TestFailed,
+    NeedsReauthentication,
+}
+
+/// A custom sender of the account, without its credentials.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SenderView {
+    pub id: String,
+    pub version: i64,
+    pub kind: SenderKind,
+    pub status: SenderStatus,
+    pub display_name: String,
+    pub email: String,
+    pub reply_to: Option<String>,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub security: Security,
+    pub username: String,
+    /// Whether a password is stored; the password itself never leaves the server.
+    pub has_password: bool,
+    /// Unix seconds of the last successful test send.
+    pub last_tested_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SenderList {
     /// The platform's default sender address, used while the account has no sender of its own.
     pub platform_default: Option<String>,
@@ -22,6 +53,48 @@ pub struct SenderList {
 
 #[server(prefix = "/api", endpoint = "list_senders")]
 pub async fn list_senders() -> Result<SenderList, AppError> {
-    let (backend, request) = crate::backend::context()?;
-    backend.list_senders(&request).await
+    crate::backend::with_status(
+        async move {
+            let (backend, request) = crate::backend::context()?;
+            backend.list_senders(&request).await
+        }
+        .await,
+    )
+}
+
+/// Stores the sender; the server refuses unless these exact values passed a test send.
+#[server(prefix = "/api", endpoint = "save_sender")]
+pub async fn save_sender(form: SenderForm) -> Result<SenderView, AppError> {
+    crate::backend::with_status(
+        async move {
+            let (backend, request) = crate::backend::context()?;
+            backend.save_sender(&request, form).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "delete_sender")]
+pub async fn delete_sender(sender_id: String) -> Result<(), AppError> {
+    crate::backend::with_status(
+        async move {
+            let (backend, request) = crate::backend::context()?;
+            backend.delete_sender(&request, &sender_id).await
+        }
+        .await,
+    )
+}
+
+/// Sends a test message to the signed-in account's own address through the values of `form`,
+/// streaming one JSON-encoded [`test_send::TestEvent`] per line.
+#[server(prefix = "/api", endpoint = "test_sender", output = leptos::server_fn::codec::StreamingText)]
+pub async fn test_sender(form: SenderForm) -> Result<leptos::server_fn::codec::TextStream<AppError>, AppError> {
+    crate::backend::with_status(
+        async move {
+            let (backend, request) = crate::backend::context()?;
+            let events = backend.test_sender(&request, form).await;
+            Ok(leptos::server_fn::codec::TextStream::new(events))
+        }
+        .await,
+    )
 }

@@ -20,12 +20,18 @@ pub struct TestApp {
 
 /// Starts the application with a fresh data directory and returns a client with its own cookies.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Same as [`spawn_app`], with extra or overriding `RELAIS_*` variables.
+pub async fn spawn_app_with(extra: &[(&'static str, String)]) -> TestApp {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
-    let variables = HashMap::from([
+    let mut variables = HashMap::from([
         ("RELAIS_LISTEN_ADDR", "127.0.0.1:0".to_string()),
         ("RELAIS_DATA_DIR", data_dir.path().display().to_string()),
         ("RELAIS_DEFAULT_SENDER", DEFAULT_SENDER.to_string()),
     ]);
+    variables.extend(extra.iter().cloned());
     let config = Config::from_lookup(|name| variables.get(name).cloned()).expect("a valid test configuration");
 
     let application = Application::build(config).await.expect("the application builds");

@@ -8,3 +8,6 @@ mod cross_origin;
 mod health;
 mod helpers;
 mod pages;
+mod senders;
+mod smtp_harness;
+mod smtp_transport;

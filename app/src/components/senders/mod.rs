@@ -1,0 +1,90 @@
+//! The "Emails de l'expéditeur" section: the list, the sender dialog and the delete dialog.
+
+mod delete_dialog;
+mod sender_dialog;
+mod sender_row;
+mod test_report;
+mod texts;
+
+use leptos::prelude::*;
+
+use crate::error::ErrorMessage;
+use crate::i18n::*;
+use crate::senders::{SenderList, SenderView, list_senders};
+use delete_dialog::DeleteDialog;
+use sender_dialog::SenderDialog;
+use sender_row::SenderRow;
+
+/// Which dialog is open, shared by the list and its dialogs.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum OpenDialog {
+    Closed,
+    /// Add (`None`) or edit (`Some`) a sender.
+    Edit(Option<SenderView>),
+    Delete(SenderView),
+}
+
+#[component]
+pub fn SenderSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let senders = Resource::new(|| (), |_| list_senders());
+    let open = RwSignal::new(OpenDialog::Closed);
+    let reload = Callback::new(move |_: ()| senders.refetch());
+
+    view! {
+        <section id="senders" aria-labelledby="senders-heading">
+            <div class="section-head">
+                <h2 id="senders-heading">{t!(i18n, settings.senders)}</h2>
+                <button type="button" class="add-sender" on:click=move |_| open.set(OpenDialog::Edit(None))>
+                    {t!(i18n, senders.add)}
+                </button>
+            </div>
+            <p>{t!(i18n, settings.senders_intro)}</p>
+            <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match senders.await {
+                        Ok(list) => view! { <SenderListView list open /> }.into_any(),
+                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <SenderDialog open on_saved=reload />
+            <DeleteDialog open on_deleted=reload />
+        </section>
+    }
+}
+
+#[component]
+fn SenderListView(list: SenderList, open: RwSignal<OpenDialog>) -> impl IntoView {
+    let i18n = use_i18n();
+    let SenderList {
+        platform_default,
+        senders,
+    } = list;
+
+    let default_row = platform_default.map(|address| {
+        view! {
+            <li class="sender sender-default">
+                <span class="sender-name">{t!(i18n, settings.default_sender)}</span>
+                <span class="sender-email">{address}</span>
+                <p class="hint">{t!(i18n, settings.default_sender_hint)}</p>
+            </li>
+        }
+    });
+    let custom_rows = if senders.is_empty() {
+        view! { <li class="empty">{t!(i18n, settings.no_senders)}</li> }.into_any()
+    } else {
+        senders
+            .into_iter()
+            .map(|sender| view! { <SenderRow sender open /> })
+            .collect_view()
+            .into_any()
+    };
+
+    view! {
+        <ul class="senders">
+            {custom_rows}
+            {default_row}
+        </ul>
+    }
+}

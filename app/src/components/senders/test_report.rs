@@ -1,0 +1,70 @@
+use leptos::prelude::*;
+
+use super::texts::{failure_advice, stage_name, stage_progress};
+use crate::error::{AppError, ErrorMessage};
+use crate::i18n::*;
+use crate::senders::settings::SenderForm;
+use crate::senders::test_send::{Stage, TestFailure};
+
+/// Where the dialog's test send stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TestState {
+    Idle,
+    Running(Stage),
+    /// The server accepted the message; `tested` holds the exact values that passed.
+    Succeeded {
+        recipient: String,
+        tested: SenderForm,
+    },
+    Failed(TestFailure),
+    Refused(AppError),
+}
+
+/// The bottom of the dialog: progress while the test runs, then its result.
+#[component]
+pub fn TestReport(state: RwSignal<TestState>) -> impl IntoView {
+    let i18n = use_i18n();
+
+    view! {
+        <div class="test-report" aria-live="polite">
+            {move || match state.get() {
+                TestState::Idle => ().into_any(),
+                TestState::Running(stage) => {
+                    view! { <p class="progress"><span class="spinner" aria-hidden="true"></span>{stage_progress(i18n, stage)}</p> }
+                        .into_any()
+                }
+                TestState::Succeeded { recipient, .. } => {
+                    view! { <p class="success" role="status">{t_string!(i18n, test.success, recipient = recipient).to_string()}</p> }
+                        .into_any()
+                }
+                TestState::Failed(failure) => view! { <FailureReport failure /> }.into_any(),
+                TestState::Refused(error) => view! { <ErrorMessage error /> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn FailureReport(failure: TestFailure) -> impl IntoView {
+    let i18n = use_i18n();
+    let stage = stage_name(i18n, failure.stage);
+    let advice = failure_advice(i18n, failure.kind, failure.certificate_subject.as_deref());
+
+    view! {
+        <div class="failure" role="alert">
+            <p class="error">
+                <strong>{t_string!(i18n, test.failed, stage = stage).to_string()}</strong>
+                " "
+                {advice}
+            </p>
+            {failure.server_reply.map(|reply| {
+                view! {
+                    <details class="technical">
+                        <summary>{t!(i18n, dialog.details)}</summary>
+                        <code>{reply}</code>
+                    </details>
+                }
+            })}
+        </div>
+    }
+}

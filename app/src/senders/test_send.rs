@@ -1,0 +1,62 @@
+//! What a test send reports to the dialog while it runs and when it ends.
+
+use serde::{Deserialize, Serialize};
+
+/// The steps of an SMTP transaction, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stage {
+    Connecting,
+    Securing,
+    SigningIn,
+    Sending,
+}
+
+/// Why a send failed, sorted into the cases a user can act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailureKind {
+    HostNotFound,
+    AddressNotAllowed,
+    ConnectionRefused,
+    Timeout,
+    TlsHandshake,
+    CertificateExpired,
+    CertificateUntrusted,
+    CertificateWrongHost,
+    ImplicitTlsMismatch,
+    StartTlsNotOffered,
+    AuthNotOffered,
+    AuthFailed,
+    AppPasswordRequired,
+    SmtpAuthDisabled,
+    BasicAuthRetired,
+    SenderNotAllowed,
+    RecipientRejected,
+    SmtpUtf8Required,
+    Temporary,
+    Rejected,
+    Network,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestFailure {
+    pub stage: Stage,
+    pub kind: FailureKind,
+    /// The server's reply, on one line, with credentials removed.
+    pub server_reply: Option<String>,
+    /// Names the presented certificate is valid for, when it does not match the host.
+    pub certificate_subject: Option<String>,
+}
+
+/// One line of the test-send stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TestEvent {
+    Stage(Stage),
+    /// The server accepted the message for `recipient`; `proof` lets the dialog save exactly
+    /// the values that were tested.
+    Succeeded {
+        recipient: String,
+    },
+    Failed(TestFailure),
+    /// The test could not start (invalid form, rate limit, session expired).
+    Refused(crate::error::AppError),
+}

@@ -1,0 +1,291 @@
+//! SQL for senders and their sealed credentials.
+
+use app::senders::settings::{Security, ValidSender};
+use app::senders::{SenderKind, SenderStatus, SenderView};
+use sqlx::{SqliteConnection, SqlitePool};
+
+pub const SMTP_PASSWORD: &str = "smtp_password";
+
+#[derive(sqlx::FromRow)]
+pub struct SenderRow {
+    pub id: String,
+    pub account_id: String,
+    pub kind: String,
+    pub display_name: String,
+    pub email: String,
+    pub reply_to: Option<String>,
+    pub smtp_host: String,
+    pub smtp_port: i64,
+    pub security: String,
+    pub username: String,
+    pub status: String,
+    pub last_tested_at: Option<i64>,
+    pub version: i64,
+    pub has_password: bool,
+}
+
+impl SenderRow {
+    pub fn security(&self) -> Security {
+        Security::parse(&self.security).unwrap_or(Security::StartTls)
+    }
+
+    pub fn view(&self) -> SenderView {
+        SenderView {
+            id: self.id.clone(),
+            version: self.version,
+            kind: match self.kind.as_str() {
+                "google" => SenderKind::Google,
+                "microsoft" => SenderKind::Microsoft,
+                _ => SenderKind::Smtp,
+            },
+            status: match self.status.as_str() {
+                "test_failed" => SenderStatus::TestFailed,
+                "needs_reauth" => SenderStatus::NeedsReauthentication,
+                _ => SenderStatus::Verified,
+            },
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+            reply_to: self.reply_to.clone(),
+            smtp_host: self.smtp_host.clone(),
+            smtp_port: u16::try_from(self.smtp_port).unwrap_or_default(),
+            security: self.security(),
+            username: self.username.clone(),
+            has_password: self.has_password,
+            last_tested_at: self.last_tested_at,
+        }
+    }
+}
+
+const SELECT_SENDER: &str =
+    "SELECT id, account_id, kind, display_name, email, reply_to, smtp_host, smtp_port, security,
+        username, status, last_tested_at, version,
+        EXISTS (SELECT 1 FROM sender_secrets WHERE sender_id = senders.id AND kind = 'smtp_password') AS has_password
+    FROM senders";
+
+pub async fn list(pool: &SqlitePool, account_id: &str) -> sqlx::Result<Vec<SenderRow>> {
+    sqlx::query_as(&format!(
+        "{SELECT_SENDER} WHERE account_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(account_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// The sender if it belongs to `account_id`.
+pub async fn find(pool: &SqlitePool, account_id: &str, sender_id: &str) -> sqlx::Result<Option<SenderRow>> {
+    sqlx::query_as(&format!("{SELECT_SENDER} WHERE account_id = $1 AND id = $2"))
+        .bind(account_id)
+        .bind(sender_id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn count(connection: &mut SqliteConnection, account_id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM senders WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(connection)
+        .await
+}
+
+pub async fn insert(
+    connection: &mut SqliteConnection,
+    account_id: &str,
+    sender_id: &str,
+    sender: &ValidSender,
+    tested_at: i64,
+) -> sqlx::Result<()> {
+    let now = crate::db::now();
+    sqlx::query(
+        "INSERT INTO senders (id, account_id, kind, display_name, email, email_key, reply_to, smtp_host, smtp_port,
+             security, username, status, last_tested_at, version, created_at, updated_at)
+         VALUES ($1, $2, 'smtp', $3, $4, $5, $6, $7, $8, $9, $10, 'verified', $11, 1, $12, $12)",
+    )
+    .bind(sender_id)
+    .bind(account_id)
+    .bind(&sender.display_name)
+    .bind(&sender.email)
+    .bind(sender.email.to_lowercase())
+    .bind(&sender.reply_to)
+    .bind(&sender.smtp_host)
+    .bind(i64::from(sender.smtp_port))
+    .bind(sender.security.as_str())
+    .bind(&sender.username)
+    .bind(tested_at)
+    .bind(now)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Updates the sender only if it is still at `expected_version`; returns whether it did.
+pub async fn update(
+    connection: &mut SqliteConnection,
+    account_id: &str,
+    sender_id: &str,
+    expected_version: i64,
+    sender: &ValidSender,
+    tested_at: i64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE senders SET display_name = $1, email = $2, email_key = $3, reply_to = $4, smtp_host = $5,
+             smtp_port = $6, security = $7, username = $8, status = 'verified', last_tested_at = $9,
+             version = version + 1, updated_at = $10
+         WHERE id = $11 AND account_id = $12 AND version = $13",
+    )
+    .bind(&sender.display_name)
+    .bind(&sender.email)
+    .bind(sender.email.to_lowercase())
+    .bind(&sender.reply_to)
+    .bind(&sender.smtp_host)
+    .bind(i64::from(sender.smtp_port))
+    .bind(sender.security.as_str())
+    .bind(&sender.username)
+    .bind(tested_at)
+    .bind(crate::db::now())
+    .bind(sender_id)
+    .bind(account_id)
+    .bind(expected_version)
+    .execute(connection)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Records the outcome of a test of the stored settings, without changing the version.
+pub async fn set_test_outcome(pool: &SqlitePool, account_id: &str, sender_id: &str, passed: bool) -> sqlx::Result<()> {
+    let query = if passed {
+        "UPDATE senders SET status = 'verified', last_tested_at = $1 WHERE id = $2 AND account_id = $3"
+    } else {
+        "UPDATE senders SET status = 'test_failed' WHERE $1 IS NOT NULL AND id = $2 AND account_id = $3"
+    };
+    sqlx::query(query)
+        .bind(crate::db::now())
+        .bind(sender_id)
+        .bind(account_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the sender and its secrets; returns whether it existed for this account.
+pub async fn delete(pool: &SqlitePool, account_id: &str, sender_id: &str) -> sqlx::Result<bool> {
+    let mut transaction = pool.begin().await?;
+    sqlx::query(
+        "DELETE FROM sender_secrets WHERE sender_id IN (SELECT id FROM senders WHERE id = $1 AND account_id = $2)",
+    )
+    .bind(sender_id)
+    .bind(account_id)
+    .execute(&mut *transaction)
+    .await?;
+    let deleted = sqlx::query("DELETE FROM senders WHERE id = $1 AND account_id = $2")
+        .bind(sender_id)
+        .bind(account_id)
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
+    transaction.commit().await?;
+    Ok(deleted == 1)
+}
+
+pub async fn sealed_secret(pool: &SqlitePool, sender_id: &str, kind: &str) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar("SELECT sealed FROM sender_secrets WHERE sender_id = $1 AND kind = $2")
+        .bind(sender_id)
+        .bind(kind)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn store_secret(
+    connection: &mut SqliteConnection,
+    sender_id: &str,
+    kind: &str,
+    sealed: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sender_secrets (sender_id, kind, key_id, sealed, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (sender_id, kind) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed,
+             updated_at = excluded.updated_at",
+    )
+    .bind(sender_id)
+    .bind(kind)
+    .bind(crate::crypto::CURRENT_KEY_ID)
+    .bind(sealed)
+    .bind(crate::db::now())
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_secret(connection: &mut SqliteConnection, sender_id: &str, kind: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sender_secrets WHERE sender_id = $1 AND kind = $2")
+        .bind(sender_id)
+        .bind(kind)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// Remembers that these settings passed a test send, and forgets proofs older than an hour.
+pub async fn record_proof(pool: &SqlitePool, account_id: &str, fingerprint: &str) -> sqlx::Result<()> {
+    let now = crate::db::now();
+    sqlx::query("DELETE FROM test_send_proofs WHERE created_at < $1")
+        .bind(now - 3600)
+        .execute(pool)
+        .await?;
+    sqlx::query(
+        "INSERT INTO test_send_proofs (account_id, fingerprint, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id, fingerprint) DO UPDATE SET created_at = excluded.created_at",
+    )
+    .bind(account_id)
+    .bind(fingerprint)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Returns when these settings last passed a test, if that is at most `max_age` seconds ago.
+pub async fn proof_time(
+    pool: &SqlitePool,
+    account_id: &str,
+    fingerprint: &str,
+    max_age: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT created_at FROM test_send_proofs WHERE account_id = $1 AND fingerprint = $2 AND created_at >= $3",
+    )
+    .bind(account_id)
+    .bind(fingerprint)
+    .bind(crate::db::now() - max_age)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Counts a test send for the rate limit and returns how long to wait if the limit is reached
+/// (the attempt is then not counted).
+pub async fn take_test_slot(pool: &SqlitePool, account_id: &str, limit: u32, window: i64) -> sqlx::Result<Option<u64>> {
+    let now = crate::db::now();
+    let mut transaction = pool.begin().await?;
+
+    sqlx::query("DELETE FROM test_send_attempts WHERE created_at < $1")
+        .bind(now - window)
+        .execute(&mut *transaction)
+        .await?;
+    let recent: Vec<i64> =
+        sqlx::query_scalar("SELECT created_at FROM test_send_attempts WHERE account_id = $1 ORDER BY created_at")
+            .bind(account_id)
+            .fetch_all(&mut *transaction)
+            .await?;
+
+    if recent.len() >= limit as usize {
+        let oldest = recent[recent.len() - limit as usize];
+        transaction.commit().await?;
+        return Ok(Some((oldest + window - now).max(1) as u64));
+    }
+    sqlx::query("INSERT INTO test_send_attempts (account_id, created_at) VALUES ($1, $2)")
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await?;
+    Ok(None)
+}
