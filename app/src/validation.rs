@@ -138,7 +138,7 @@ mod tests {
             "a@example..com",
             ".a@example.com",
             "a..b@example.com",
-            "a@example.com\n",
+            "a@exa\nmple.com",
         ] {
             assert_eq!(normalize_email(bad), Err(AppError::EmailInvalid), "{bad:?}");
         }

@@ -187,55 +187,55 @@ pub fn SenderDialog(open: RwSignal<OpenDialog>, on_saved: Callback<()>) -> impl 
             <form novalidate on:submit=submit>
                 <h2 id="sender-dialog-title">{t!(i18n, dialog.title)}</h2>
                 <div class="field-grid">
-                    <label>
-                        {t!(i18n, dialog.display_name)}
-                        <input type="text" name="display_name" bind:value=fields.display_name maxlength="64" autocomplete="name" />
+                    <div class="field">
+                        <label for="sender-display-name">{t!(i18n, dialog.display_name)}</label>
+                        <input id="sender-display-name" type="text" name="display_name" bind:value=fields.display_name maxlength="64" autocomplete="name" />
                         {problem_for(Field::DisplayName)}
-                    </label>
-                    <label>
-                        {t!(i18n, dialog.email)}
-                        <input type="email" name="email" bind:value=fields.email autocomplete="email" />
+                    </div>
+                    <div class="field">
+                        <label for="sender-email">{t!(i18n, dialog.email)}</label>
+                        <input id="sender-email" type="email" name="email" bind:value=fields.email autocomplete="email" />
                         {problem_for(Field::Email)}
-                    </label>
-                    <label class="wide">
-                        {t!(i18n, dialog.reply_to)}
-                        <input type="email" name="reply_to" bind:value=fields.reply_to />
+                    </div>
+                    <div class="field wide">
+                        <label for="sender-reply-to">{t!(i18n, dialog.reply_to)}</label>
+                        <input id="sender-reply-to" type="email" name="reply_to" bind:value=fields.reply_to />
                         {problem_for(Field::ReplyTo)}
-                    </label>
-                    <label class="wide">
-                        {t!(i18n, dialog.smtp_host)}
-                        <input type="text" name="smtp_host" bind:value=fields.smtp_host autocapitalize="off" spellcheck="false" aria-describedby="smtp-host-hint" />
-                        <span id="smtp-host-hint" class="hint">{t!(i18n, dialog.smtp_host_hint)}</span>
+                    </div>
+                    <div class="field wide">
+                        <label for="sender-smtp-host">{t!(i18n, dialog.smtp_host)}</label>
+                        <input id="sender-smtp-host" type="text" name="smtp_host" bind:value=fields.smtp_host autocapitalize="off" spellcheck="false" aria-describedby="sender-smtp-host-hint" />
+                        <span id="sender-smtp-host-hint" class="hint">{t!(i18n, dialog.smtp_host_hint)}</span>
                         {problem_for(Field::SmtpHost)}
-                    </label>
-                    <label>
-                        {t!(i18n, dialog.security)}
-                        <select name="security" prop:value=move || fields.security.get() on:change=move |event| choose_security(event_target_value(&event))>
+                    </div>
+                    <div class="field">
+                        <label for="sender-security">{t!(i18n, dialog.security)}</label>
+                        <select id="sender-security" name="security" prop:value=move || fields.security.get() on:change=move |event| choose_security(event_target_value(&event))>
                             <option value="tls">{t!(i18n, dialog.security_tls)}</option>
                             <option value="starttls">{t!(i18n, dialog.security_starttls)}</option>
                             <option value="none">{t!(i18n, dialog.security_none)}</option>
                         </select>
                         {problem_for(Field::Security)}
-                    </label>
-                    <label>
-                        {t!(i18n, dialog.smtp_port)}
-                        <input type="text" inputmode="numeric" name="smtp_port" prop:value=move || fields.smtp_port.get()
+                    </div>
+                    <div class="field">
+                        <label for="sender-smtp-port">{t!(i18n, dialog.smtp_port)}</label>
+                        <input id="sender-smtp-port" type="text" inputmode="numeric" name="smtp_port" prop:value=move || fields.smtp_port.get()
                             on:input=move |event| { fields.port_typed.set(true); fields.smtp_port.set(event_target_value(&event)); } />
                         {problem_for(Field::SmtpPort)}
-                    </label>
+                    </div>
                     {move || unusual_pair().map(|warning| view! { <p class="warning wide" role="note">{warning}</p> })}
-                    <label>
-                        {t!(i18n, dialog.username)}
-                        <input type="text" name="username" bind:value=fields.username autocomplete="off" autocapitalize="off" spellcheck="false" />
+                    <div class="field">
+                        <label for="sender-username">{t!(i18n, dialog.username)}</label>
+                        <input id="sender-username" type="text" name="username" bind:value=fields.username autocomplete="off" autocapitalize="off" spellcheck="false" />
                         {problem_for(Field::Username)}
-                    </label>
-                    <label>
-                        {t!(i18n, dialog.password)}
-                        <input type="password" name="password" bind:value=fields.password autocomplete="new-password"
-                            placeholder=move || has_stored_password().then(|| "••••••••") />
+                    </div>
+                    <div class="field">
+                        <label for="sender-password">{t!(i18n, dialog.password)}</label>
+                        <input id="sender-password" type="password" name="password" bind:value=fields.password autocomplete="new-password"
+                            placeholder=move || has_stored_password().then_some("••••••••") />
                         {move || has_stored_password().then(|| view! { <span class="hint">{t!(i18n, dialog.password_stored)}</span> })}
                         {problem_for(Field::Password)}
-                    </label>
+                    </div>
                 </div>
                 <TestReport state=test_state />
                 {move || save_error.get().map(|error| view! { <ErrorMessage error /> })}
