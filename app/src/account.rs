@@ -1,4 +1,4 @@
-//! Accounts as the browser sees them, and the server functions that create and sign into them.
+//! Accounts as the browser receives them, and the server functions that create and sign into them.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
 //! The boundary between the shared server functions and the server binary. Server functions
-//! are declared in this crate so the browser can call them; their work (storage, password
+//! are declared in this crate so the browser can call them. Their work (storage, password
 //! hashing, sessions) is done by the `server` crate, which provides a [`Backend`] as context.
 
 use std::sync::Arc;

@@ -63,7 +63,7 @@ pub enum AppError {
 
 #[cfg(feature = "ssr")]
 impl AppError {
-    /// The HTTP status a server function answers with when it returns this error.
+    /// Returns the HTTP status of a server-function response that carries this error.
     pub fn status_code(&self) -> http::StatusCode {
         use http::StatusCode;
 

@@ -12,8 +12,8 @@ pub const PASSWORD_MAX_CHARS: usize = 256;
 
 /// Returns the address trimmed, with its domain in lower case, or the rule it breaks.
 ///
-/// This checks the shape that mail providers accept (one `@`, a dotted domain, no spaces or
-/// control characters); it does not try to accept every form that RFC 5322 allows.
+/// This checks the shape that mail providers accept: one `@`, a dotted domain, no spaces or
+/// control characters. It does not try to accept every form that RFC 5322 allows.
 pub fn normalize_email(input: &str) -> Result<String, AppError> {
     let email = input.trim();
     if email.is_empty() {

@@ -25,7 +25,7 @@ pub struct RelaisBackend {
     pub senders: SenderService,
 }
 
-/// The session of a request; the auth layer puts it in every request's extensions.
+/// Returns the session of a request, which the auth layer puts in every request's extensions.
 fn session(request: &Parts) -> Result<Session, AppError> {
     request.extensions.get::<Session>().cloned().ok_or_else(|| {
         tracing::error!("the auth session layer is missing");
@@ -37,7 +37,7 @@ fn signed_in(request: &Parts) -> Result<crate::accounts::Account, AppError> {
     session(request)?.user.ok_or(AppError::NotSignedIn)
 }
 
-/// Logs an unexpected storage error and returns what the user is told.
+/// Logs an unexpected storage error and returns the error shown to the user.
 fn storage_failure(context: &'static str) -> impl FnOnce(StoreError) -> AppError {
     move |error| match error {
         StoreError::EmailTaken => AppError::EmailTaken,

@@ -255,7 +255,7 @@ impl Config {
         self.public_url.scheme() == "https"
     }
 
-    /// The origin (`scheme://host[:port]`) that browsers send in the `Origin` header.
+    /// Returns the origin (`scheme://host[:port]`) that browsers send in the `Origin` header.
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
     }
@@ -301,7 +301,7 @@ fn parse_public_url(value: &str) -> Option<Url> {
     (is_web && is_root).then_some(url)
 }
 
-/// The text `relais --help` prints.
+/// Returns the text `relais --help` prints.
 pub fn help_text() -> String {
     let mut text = String::from(
         "relais: self-hosted management of the sender addresses your mail goes out from.\n\n\

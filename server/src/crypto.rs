@@ -62,7 +62,7 @@ pub fn open(key: &ServerKey, sealed: &[u8], context: &str) -> Result<Vec<u8>, Op
         .map_err(|_| OpenError)
 }
 
-/// A keyed SHA-256 of `parts`, hex-encoded. Each part is length-prefixed, so no two different
+/// Computes a keyed SHA-256 of `parts`, hex-encoded. Each part is length-prefixed, so no two different
 /// lists of parts hash the same input.
 pub fn fingerprint(key: &ServerKey, parts: &[&str]) -> String {
     let mut mac =

@@ -166,7 +166,7 @@ async fn build_router(
     Ok(router)
 }
 
-/// The network rules for every SMTP connection, read once at start-up.
+/// Builds the network rules for every SMTP connection, once at start-up.
 fn transport_policy(config: &Config) -> anyhow::Result<TransportPolicy> {
     let extra_root_certificates = match &config.senders.smtp_extra_ca_file {
         Some(path) => vec![
@@ -215,7 +215,7 @@ fn request_trace_layer()
         })
 }
 
-/// Answers 200 when the database answers within two seconds, 503 otherwise.
+/// Returns 200 when the database responds within two seconds, 503 otherwise.
 async fn health_check(pool: SqlitePool) -> (StatusCode, &'static str) {
     let ping = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&pool);
     match tokio::time::timeout(Duration::from_secs(2), ping).await {
@@ -225,7 +225,7 @@ async fn health_check(pool: SqlitePool) -> (StatusCode, &'static str) {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
         Err(_) => {
-            tracing::error!("health check: the database did not answer within 2 s");
+            tracing::error!("health check: the database did not respond within 2 s");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }

@@ -1,5 +1,5 @@
 //! Slows down repeated failed sign-ins for one email address. The counters are stored in the
-//! database, so every instance sees the same count.
+//! database, so every instance reads the same count.
 
 use sqlx::SqlitePool;
 

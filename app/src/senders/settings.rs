@@ -10,7 +10,7 @@ pub const FIELD_MAX_BYTES: usize = 1024;
 /// RFC 1035 limit for a domain name in text form.
 pub const HOST_MAX_CHARS: usize = 253;
 
-/// How the connection to the SMTP server is secured.
+/// Connection security towards the SMTP server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Security {
     /// TLS from the first byte, usually on port 465.
@@ -36,7 +36,7 @@ impl Security {
         Self::ALL.into_iter().find(|security| security.as_str() == value)
     }
 
-    /// The port this mode is normally served on.
+    /// Returns the port this mode is normally served on.
     pub fn usual_port(self) -> u16 {
         match self {
             Security::Tls => 465,
@@ -131,7 +131,7 @@ pub struct ValidSender {
     pub username: String,
 }
 
-/// What the validation needs to know about the stored sender when editing.
+/// Connection settings of the stored sender, which validation compares against when editing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredConnection {
     pub smtp_host: String,

@@ -44,7 +44,7 @@ fn stored_connection(row: &SenderRow) -> StoredConnection {
     }
 }
 
-/// The associated data that binds a sealed secret to its owner.
+/// Builds the associated data that binds a sealed secret to its owner.
 fn secret_context(account_id: &str, sender_id: &str, kind: &str) -> String {
     format!("relais/sender-secret/{kind}/{account_id}/{sender_id}")
 }
@@ -113,7 +113,7 @@ impl SenderService {
             .map_err(AppError::InvalidSender)
     }
 
-    /// The keyed fingerprint of the values a test send depends on.
+    /// Computes the keyed fingerprint of the values a test send depends on.
     fn proof_fingerprint(&self, account: &Account, sender: &ValidSender, password: Option<&SecretString>) -> String {
         let port = sender.smtp_port.to_string();
         crypto::fingerprint(
@@ -176,7 +176,7 @@ impl SenderService {
             .await
             .map_err(database_failure("failed to count test sends"))?
         {
-            tracing::info!(account_id = %account.id, "test send refused by the rate limit");
+            tracing::info!(account_id = %account.id, "test send rejected by the rate limit");
             return Err(AppError::TestRateLimited { retry_after_secs });
         }
 
@@ -197,7 +197,7 @@ impl SenderService {
             .await
             .map_err(database_failure("failed to check the test-send proof"))?
         else {
-            tracing::info!(account_id = %account.id, "save refused: no matching test send");
+            tracing::info!(account_id = %account.id, "save rejected: no matching test send");
             return Err(AppError::TestRequired);
         };
 

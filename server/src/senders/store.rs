@@ -71,7 +71,7 @@ pub async fn list(pool: &SqlitePool, account_id: &str) -> sqlx::Result<Vec<Sende
     .await
 }
 
-/// The sender if it belongs to `account_id`.
+/// Returns the sender if it belongs to `account_id`.
 pub async fn find(pool: &SqlitePool, account_id: &str, sender_id: &str) -> sqlx::Result<Option<SenderRow>> {
     sqlx::query_as(&format!("{SELECT_SENDER} WHERE account_id = $1 AND id = $2"))
         .bind(account_id)
@@ -224,7 +224,7 @@ pub async fn delete_secret(connection: &mut SqliteConnection, sender_id: &str, k
     Ok(())
 }
 
-/// Remembers that these settings passed a test send, and forgets proofs older than an hour.
+/// Records that these settings passed a test send, and deletes proofs older than an hour.
 pub async fn record_proof(pool: &SqlitePool, account_id: &str, fingerprint: &str) -> sqlx::Result<()> {
     let now = crate::db::now();
     sqlx::query("DELETE FROM test_send_proofs WHERE created_at < $1")

@@ -15,7 +15,7 @@ use delete_dialog::DeleteDialog;
 use sender_dialog::SenderDialog;
 use sender_row::SenderRow;
 
-/// Which dialog is open, shared by the list and its dialogs.
+/// The dialog that is open, shared by the list and its dialogs.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum OpenDialog {
     Closed,

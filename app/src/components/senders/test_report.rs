@@ -6,12 +6,12 @@ use crate::i18n::*;
 use crate::senders::settings::SenderForm;
 use crate::senders::test_send::{Stage, TestFailure};
 
-/// Where the dialog's test send stands.
+/// State of the dialog's test send.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TestState {
     Idle,
     Running(Stage),
-    /// The server accepted the message; `tested` holds the exact values that passed.
+    /// The server accepted the message; `tested` contains the exact values that passed.
     Succeeded {
         recipient: String,
         tested: SenderForm,
@@ -20,7 +20,7 @@ pub enum TestState {
     Refused(AppError),
 }
 
-/// The bottom of the dialog: progress while the test runs, then its result.
+/// Renders the bottom of the dialog: progress while the test runs, then its result.
 #[component]
 pub fn TestReport(state: RwSignal<TestState>) -> impl IntoView {
     let i18n = use_i18n();

@@ -23,7 +23,7 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: Problem) -> &'static str
     }
 }
 
-/// The progress line shown while a stage runs.
+/// Returns the progress line shown while a stage runs.
 pub fn stage_progress(i18n: I18nContext<Locale>, stage: Stage) -> &'static str {
     match stage {
         Stage::Connecting => t_string!(i18n, test.connecting),
@@ -33,7 +33,7 @@ pub fn stage_progress(i18n: I18nContext<Locale>, stage: Stage) -> &'static str {
     }
 }
 
-/// The stage's name inside "Failed at step: …".
+/// Returns the stage's name inside "Failed at step: …".
 pub fn stage_name(i18n: I18nContext<Locale>, stage: Stage) -> &'static str {
     match stage {
         Stage::Connecting => t_string!(i18n, test.stage_connecting),
@@ -43,7 +43,7 @@ pub fn stage_name(i18n: I18nContext<Locale>, stage: Stage) -> &'static str {
     }
 }
 
-/// What went wrong and what to change, in plain words.
+/// Returns what went wrong and what to change, in plain words.
 pub fn failure_advice(i18n: I18nContext<Locale>, kind: FailureKind, certificate_subject: Option<&str>) -> String {
     let text = match kind {
         FailureKind::HostNotFound => t_string!(i18n, failure.host_not_found),
@@ -75,7 +75,7 @@ pub fn failure_advice(i18n: I18nContext<Locale>, kind: FailureKind, certificate_
 }
 
 /// Formats Unix seconds as `YYYY-MM-DD HH:MM UTC`, identically on the server and in the
-/// browser so hydration sees the same text.
+/// browser, so hydration finds the same text.
 pub fn format_utc(unix_seconds: i64) -> String {
     let days = unix_seconds.div_euclid(86_400);
     let seconds_of_day = unix_seconds.rem_euclid(86_400);
