@@ -74,6 +74,12 @@ impl AppError {
             AppError::SenderNotFound => StatusCode::NOT_FOUND,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::SecretUnreadable => StatusCode::INTERNAL_SERVER_ERROR,
+            // The body limit surfaces as a deserialization error of the server function.
+            AppError::Request(leptos::server_fn::error::ServerFnErrorErr::Deserialization(message))
+                if message.contains("length limit exceeded") =>
+            {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             AppError::Request(_) => StatusCode::BAD_REQUEST,
             AppError::EmailMissing
             | AppError::EmailInvalid

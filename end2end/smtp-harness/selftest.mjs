@@ -3,15 +3,19 @@
 // The TLS tests need `openssl` on PATH to create a throwaway CA and server certificate.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import tls from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 
 const SERVER_PATH = new URL('./server.mjs', import.meta.url).pathname;
+const OAUTH_HARNESS_DIR = new URL('../oauth-harness/', import.meta.url).pathname;
 const TIMEOUT_MS = 5000;
 
 function withTimeout(promise, description) {
@@ -151,6 +155,10 @@ class SmtpClient {
 
 function authPlainCommand(username, password) {
     return 'AUTH PLAIN ' + Buffer.from(`\0${username}\0${password}`).toString('base64');
+}
+
+function xoauth2Payload(username, accessToken) {
+    return Buffer.from(`user=${username}\x01auth=Bearer ${accessToken}\x01\x01`).toString('base64');
 }
 
 const MESSAGE = 'From: sender@example.test\r\nTo: rcpt@example.test\r\nSubject: Self-test\r\n\r\nHello.\r\n..leading dot\r\n';
@@ -443,6 +451,239 @@ describe('TLS', { skip: hasOpenssl ? false : 'openssl is not on PATH' }, () => {
         // The server expects a TLS handshake, so it closes the connection without an SMTP reply.
         await assert.rejects(client.readReply(), /connection closed|ECONNRESET/);
         client.close();
+        assert.equal(await harness.stop(), 0);
+    });
+});
+
+// Stands in for the OAuth harness's GET /_harness/tokens/verify: `tokens` maps an access
+// token to the JSON that the endpoint returns for it, and other tokens get {"valid": false}.
+async function startTokenVerifier(tokens) {
+    const requests = [];
+    const server = http.createServer((req, res) => {
+        const url = new URL(req.url, 'http://127.0.0.1');
+        requests.push(url.pathname);
+        const token = url.searchParams.get('token');
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(Object.hasOwn(tokens, token) ? tokens[token] : { valid: false }));
+    });
+    await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
+    return {
+        verifyUrl: `http://127.0.0.1:${server.address().port}/_harness/tokens/verify`,
+        requests,
+        close: () => new Promise(resolve => server.close(resolve)),
+    };
+}
+
+// Sends a rejected XOAUTH2 attempt as a client does and returns the decoded challenge and the final reply.
+async function failXoauth2(client, username, accessToken) {
+    const challenge = await client.command(`AUTH XOAUTH2 ${xoauth2Payload(username, accessToken)}`);
+    assert.equal(challenge.code, 334, challenge.raw);
+    const details = JSON.parse(Buffer.from(challenge.raw.slice(4).trim(), 'base64').toString('utf8'));
+    const reply = await client.command('');
+    return { details, reply };
+}
+
+describe('xoauth2', () => {
+    const MAILBOX = 'mailbox@example.com';
+    const VALID_TOKEN = 'access-token-valid';
+    const inOneHour = () => Math.floor(Date.now() / 1000) + 3600;
+    let verifier;
+
+    before(async () => {
+        verifier = await startTokenVerifier({
+            [VALID_TOKEN]: { valid: true, email: MAILBOX, expiresAt: inOneHour(), scope: 'openid email https://mail.google.com/' },
+            'access-token-other-mailbox': { valid: true, email: 'other@example.com', expiresAt: inOneHour(), scope: 'https://mail.google.com/' },
+            'access-token-no-mail-scope': { valid: true, email: MAILBOX, expiresAt: inOneHour(), scope: 'openid email' },
+        });
+    });
+
+    after(() => verifier.close());
+
+    test('advertised with other methods', async () => {
+        const harness = await startHarness({ auth: { username: 'alice', password: 'pw' }, xoauth2: { verifyUrl: verifier.verifyUrl } });
+        const client = await connectPlain(harness);
+        const extensions = await client.ehlo();
+        assert.ok(extensions.includes('AUTH PLAIN LOGIN XOAUTH2'), extensions.join(','));
+        assert.equal((await client.command(authPlainCommand('alice', 'pw'))).code, 235);
+        client.close();
+        assert.equal(await harness.stop(), 0);
+    });
+
+    test('alone advertises only XOAUTH2', async () => {
+        const harness = await startHarness({ xoauth2: { verifyUrl: verifier.verifyUrl } });
+        const client = await connectPlain(harness);
+        const extensions = await client.ehlo();
+        assert.ok(extensions.includes('AUTH XOAUTH2'), extensions.join(','));
+        const mailBeforeAuth = await client.command(`MAIL FROM:<${MAILBOX}>`);
+        assert.equal(mailBeforeAuth.code, 530, mailBeforeAuth.raw);
+        const plain = await client.command(authPlainCommand(MAILBOX, 'password'));
+        assert.equal(plain.code, 504, plain.raw);
+        client.close();
+        assert.equal(await harness.stop(), 0);
+    });
+
+    test('valid token is accepted', async () => {
+        const harness = await startHarness({ xoauth2: { verifyUrl: verifier.verifyUrl } });
+        const client = await connectPlain(harness);
+        await client.ehlo();
+        const reply = await client.command(`AUTH XOAUTH2 ${xoauth2Payload(MAILBOX, VALID_TOKEN)}`);
+        assert.equal(reply.code, 235, reply.raw);
+        assert.equal((await sendMessage(client, { from: MAILBOX })).code, 250);
+
+        const event = await harness.nextEvent();
+        assert.deepEqual(event.auth, { method: 'XOAUTH2', username: MAILBOX });
+        client.close();
+        assert.equal(await harness.stop(), 0);
+        assert.ok(!harness.stdoutLines.join('\n').includes(VALID_TOKEN), 'access token printed on stdout');
+        assert.ok(!harness.stderr().includes(VALID_TOKEN), 'access token printed on stderr');
+    });
+
+    test('token after empty challenge works', async () => {
+        const harness = await startHarness({ xoauth2: { verifyUrl: verifier.verifyUrl } });
+        const client = await connectPlain(harness);
+        await client.ehlo();
+        assert.equal((await client.command('AUTH XOAUTH2')).code, 334);
+        const reply = await client.command(xoauth2Payload(MAILBOX, VALID_TOKEN));
+        assert.equal(reply.code, 235, reply.raw);
+        client.close();
+        assert.equal(await harness.stop(), 0);
+    });
+
+    test('unknown token gets 334 then 535', async () => {
+        const harness = await startHarness({ xoauth2: { verifyUrl: verifier.verifyUrl } });
+        const client = await connectPlain(harness);
+        await client.ehlo();
+        const { details, reply } = await failXoauth2(client, MAILBOX, 'access-token-unknown');
+        assert.deepEqual(details, { status: '401', schemes: 'bearer', scope: 'https://mail.google.com/' });
+        assert.equal(reply.raw, '535 5.7.8 Username and Password not accepted\r\n');
+        const mail = await client.command(`MAIL FROM:<${MAILBOX}>`);
+        assert.equal(mail.code, 530, mail.raw);
+        client.close();
+        assert.equal(await harness.stop(), 0);
+        assert.ok(!harness.stderr().includes('access-token-unknown'), 'access token printed on stderr');
+    });
+
+    test('other mailbox gets 535', async () => {
+        const harness = await startHarness({ xoauth2: { verifyUrl: verifier.verifyUrl } });
+        const client = await connectPlain(harness);
+        await client.ehlo();
+        const { reply } = await failXoauth2(client, MAILBOX, 'access-token-other-mailbox');
+        assert.equal(reply.raw, '535 5.7.8 Username and Password not accepted\r\n');
+        client.close();
+        assert.equal(await harness.stop(), 0);
+    });
+
+    test('requiredScope rejects other scopes', async () => {
+        const harness = await startHarness({ xoauth2: { verifyUrl: verifier.verifyUrl, requiredScope: 'https://mail.google.com/' } });
+        const client = await connectPlain(harness);
+        await client.ehlo();
+        const { details, reply } = await failXoauth2(client, MAILBOX, 'access-token-no-mail-scope');
+        assert.equal(details.scope, 'https://mail.google.com/');
+        assert.equal(reply.raw, '535 5.7.8 Username and Password not accepted\r\n');
+        const accepted = await client.command(`AUTH XOAUTH2 ${xoauth2Payload(MAILBOX, VALID_TOKEN)}`);
+        assert.equal(accepted.code, 235, accepted.raw);
+        client.close();
+        assert.equal(await harness.stop(), 0);
+    });
+
+    test('authReply also answers XOAUTH2', async () => {
+        const authReply = { code: 534, message: '5.7.9 Application-specific password required' };
+        const harness = await startHarness({ xoauth2: { verifyUrl: verifier.verifyUrl }, authReply });
+        const client = await connectPlain(harness);
+        await client.ehlo();
+        const reply = await client.command(`AUTH XOAUTH2 ${xoauth2Payload(MAILBOX, VALID_TOKEN)}`);
+        assert.equal(reply.raw, '534 5.7.9 Application-specific password required\r\n');
+        client.close();
+        assert.equal(await harness.stop(), 0);
+    });
+
+    test('unreachable verifier gets 454', async () => {
+        // A port that was just released has no listener, so the token check is refused.
+        const closed = await startTokenVerifier({});
+        await closed.close();
+        const harness = await startHarness({ xoauth2: { verifyUrl: closed.verifyUrl } });
+        const client = await connectPlain(harness);
+        await client.ehlo();
+        const reply = await client.command(`AUTH XOAUTH2 ${xoauth2Payload(MAILBOX, VALID_TOKEN)}`);
+        assert.equal(reply.raw, '454 4.7.0 Temporary authentication failure\r\n');
+        client.close();
+        assert.equal(await harness.stop(), 0);
+        assert.match(harness.stderr(), /XOAUTH2 token check for mailbox@example.com failed/);
+    });
+
+    test('missing verifyUrl is rejected', async () => {
+        await assert.rejects(startHarness({ xoauth2: {} }), /code 2 .*"xoauth2.verifyUrl"/);
+    });
+});
+
+const hasOauthHarness = fs.existsSync(path.join(OAUTH_HARNESS_DIR, 'node_modules', 'oauth2-mock-server'));
+
+// Runs the OAuth harness in ../oauth-harness, so these tests check the two harnesses together.
+describe('xoauth2 with OAuth harness', { skip: hasOauthHarness ? false : 'run npm ci in ../oauth-harness first' }, () => {
+    const MAILBOX = 'mailbox@example.com';
+    const CLIENT = { clientId: 'relais-test-client', clientSecret: 'relais-test-secret' };
+    let oauth;
+
+    before(async () => {
+        const child = spawn(process.execPath, [path.join(OAUTH_HARNESS_DIR, 'server.mjs')], {
+            env: { ...process.env, OAUTH_HARNESS_OPTIONS: JSON.stringify({ provider: 'google', ...CLIENT, email: MAILBOX, accessTokenTtlSecs: 1 }) },
+            stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        const exited = new Promise(resolve => child.once('exit', resolve));
+        const line = await withTimeout(new Promise(resolve => readline.createInterface({ input: child.stdout }).once('line', resolve)), 'the OAuth harness');
+        oauth = { issuer: JSON.parse(line).issuer, child, exited };
+    });
+
+    after(async () => {
+        oauth.child.kill('SIGTERM');
+        await oauth.exited;
+    });
+
+    // Runs the authorization code flow with PKCE and returns the access token.
+    async function fetchAccessToken() {
+        const verifier = crypto.randomBytes(32).toString('base64url');
+        const redirectUri = 'http://127.0.0.1:9/oauth/callback';
+        const query = new URLSearchParams({
+            response_type: 'code',
+            client_id: CLIENT.clientId,
+            redirect_uri: redirectUri,
+            scope: 'openid email https://mail.google.com/',
+            code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
+            code_challenge_method: 'S256',
+        });
+        const authorization = await fetch(`${oauth.issuer}/authorize?${query}`, { redirect: 'manual' });
+        const code = new URL(authorization.headers.get('location')).searchParams.get('code');
+        const response = await fetch(`${oauth.issuer}/token`, {
+            method: 'POST',
+            body: new URLSearchParams({
+                grant_type: 'authorization_code',
+                code,
+                redirect_uri: redirectUri,
+                code_verifier: verifier,
+                client_id: CLIENT.clientId,
+                client_secret: CLIENT.clientSecret,
+            }),
+        });
+        assert.equal(response.status, 200);
+        return (await response.json()).access_token;
+    }
+
+    test('fresh token accepted, expired rejected', async () => {
+        const accessToken = await fetchAccessToken();
+        const harness = await startHarness({ xoauth2: { verifyUrl: `${oauth.issuer}/_harness/tokens/verify` } });
+        const client = await connectPlain(harness);
+        await client.ehlo();
+        const accepted = await client.command(`AUTH XOAUTH2 ${xoauth2Payload(MAILBOX, accessToken)}`);
+        assert.equal(accepted.code, 235, accepted.raw);
+        client.close();
+
+        // The OAuth harness gives access tokens a lifetime of 1 s here.
+        await sleep(1100);
+        const later = await connectPlain(harness);
+        await later.ehlo();
+        const { reply } = await failXoauth2(later, MAILBOX, accessToken);
+        assert.equal(reply.raw, '535 5.7.8 Username and Password not accepted\r\n');
+        later.close();
         assert.equal(await harness.stop(), 0);
     });
 });

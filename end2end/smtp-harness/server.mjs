@@ -3,16 +3,23 @@
 // README.md in this folder lists the options and the output format.
 import fs from 'node:fs';
 import { SMTPServer } from 'smtp-server';
+import SASL from 'smtp-server/lib/sasl.js';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
 const TLS_MODES = ['none', 'starttls', 'implicit'];
 const AUTH_METHODS = ['PLAIN', 'LOGIN'];
 const REPLY_OPTIONS = ['authReply', 'rejectSender', 'rejectRecipient', 'rejectData'];
 const BOOLEAN_OPTIONS = ['smtputf8', 'hideStartTls', 'multilineReply'];
-const KNOWN_OPTIONS = new Set(['tls', 'certFile', 'keyFile', 'auth', 'greetingDelayMs', ...REPLY_OPTIONS, ...BOOLEAN_OPTIONS]);
+const KNOWN_OPTIONS = new Set(['tls', 'certFile', 'keyFile', 'auth', 'xoauth2', 'greetingDelayMs', ...REPLY_OPTIONS, ...BOOLEAN_OPTIONS]);
+const XOAUTH2_OPTIONS = new Set(['verifyUrl', 'requiredScope']);
 
 const INVALID_CREDENTIALS = { code: 535, message: '5.7.8 Authentication credentials invalid' };
 const SMTPUTF8_NOT_SUPPORTED = { code: 555, message: '5.5.4 SMTPUTF8 is not supported' };
+const XOAUTH2_REJECTED = { code: 535, message: '5.7.8 Username and Password not accepted' };
+// RFC 4954 section 6 names this reply for a failure of the authentication backend.
+const XOAUTH2_CHECK_FAILED = { code: 454, message: '4.7.0 Temporary authentication failure' };
+const XOAUTH2_DEFAULT_SCOPE = 'https://mail.google.com/';
+const VERIFY_TIMEOUT_MS = 5000;
 
 // Grace period for open sessions after SIGTERM. smtp-server waits 30 s by default,
 // which would stall every test that stops the harness while a client is still connected.
@@ -44,6 +51,30 @@ function validateAuth(auth) {
     const methods = auth.methods ?? AUTH_METHODS;
     if (!Array.isArray(methods) || methods.length === 0 || !methods.every(method => AUTH_METHODS.includes(method))) {
         exitWithError(`invalid option "auth.methods": expected a non-empty subset of ${JSON.stringify(AUTH_METHODS)}`);
+    }
+}
+
+function validateXoauth2(xoauth2) {
+    const usage = 'expected {"verifyUrl": "http://127.0.0.1:<port>/_harness/tokens/verify", "requiredScope": "<scope>"}';
+    if (!isPlainObject(xoauth2)) {
+        exitWithError(`invalid option "xoauth2": ${usage}`);
+    }
+    for (const name of Object.keys(xoauth2)) {
+        if (!XOAUTH2_OPTIONS.has(name)) {
+            exitWithError(`unknown option "xoauth2.${name}"`);
+        }
+    }
+    let url;
+    try {
+        url = new URL(xoauth2.verifyUrl);
+    } catch {
+        exitWithError(`invalid or missing option "xoauth2.verifyUrl": ${usage}`);
+    }
+    if (!['http:', 'https:'].includes(url.protocol)) {
+        exitWithError('invalid option "xoauth2.verifyUrl": expected an http or https URL');
+    }
+    if (xoauth2.requiredScope !== undefined && (typeof xoauth2.requiredScope !== 'string' || xoauth2.requiredScope === '')) {
+        exitWithError('invalid option "xoauth2.requiredScope": expected a non-empty string');
     }
 }
 
@@ -79,6 +110,9 @@ function parseOptions(text) {
     if (options.auth !== undefined) {
         validateAuth(options.auth);
     }
+    if (options.xoauth2 !== undefined) {
+        validateXoauth2(options.xoauth2);
+    }
     for (const name of REPLY_OPTIONS) {
         if (options[name] !== undefined) {
             validateReply(name, options[name]);
@@ -110,6 +144,62 @@ function enableMultilineReplies(messages) {
     };
 }
 
+// smtp-server 3.21.6 ends a failed XOAUTH2 exchange with "535 Error: Username and Password
+// not accepted" after the client's empty line. Gmail sends the enhanced status code 5.7.8
+// there, so the harness replaces that step of the exchange.
+function useGmailXoauth2Rejection() {
+    SASL.XOAUTH2_error = function rejectXoauth2(_line, callback) {
+        this.send(XOAUTH2_REJECTED.code, XOAUTH2_REJECTED.message);
+        callback();
+    };
+}
+
+// Asks the OAuth harness whether an access token is valid. The token goes into the query
+// string of the request and is never printed.
+async function fetchTokenInfo(verifyUrl, accessToken) {
+    const url = new URL(verifyUrl);
+    url.searchParams.set('token', accessToken);
+    const response = await fetch(url, { signal: AbortSignal.timeout(VERIFY_TIMEOUT_MS) });
+    if (!response.ok) {
+        throw new Error(`the token check returned HTTP ${response.status}`);
+    }
+    return response.json();
+}
+
+// Returns why an XOAUTH2 attempt fails, or null when the token is valid for the user.
+function xoauth2Problem(tokenInfo, username, requiredScope) {
+    if (tokenInfo.valid !== true) {
+        return 'the access token is unknown, expired or revoked';
+    }
+    if (typeof tokenInfo.email !== 'string' || false) {
+        return 'the access token belongs to another mailbox';
+    }
+    if (requiredScope !== undefined && !(tokenInfo.scope ?? '').split(' ').includes(requiredScope)) {
+        return `the access token lacks the scope ${requiredScope}`;
+    }
+    return null;
+}
+
+// Checks an XOAUTH2 attempt against the OAuth harness. A rejected token gets a 334 challenge
+// with a JSON error as Gmail sends it, and the 535 reply follows the client's next line.
+async function authenticateXoauth2(auth, xoauth2, callback) {
+    let tokenInfo;
+    try {
+        tokenInfo = await fetchTokenInfo(xoauth2.verifyUrl, auth.accessToken);
+    } catch (error) {
+        const cause = error.cause?.message ? `: ${error.cause.message}` : '';
+        process.stderr.write(`smtp-harness: XOAUTH2 token check for ${auth.username} failed: ${error.message}${cause}\n`);
+        return callback(replyError(XOAUTH2_CHECK_FAILED));
+    }
+    const problem = xoauth2Problem(tokenInfo, auth.username, xoauth2.requiredScope);
+    if (problem) {
+        process.stderr.write(`smtp-harness: XOAUTH2 rejected for ${auth.username}: ${problem}\n`);
+        const challenge = { status: '401', schemes: 'bearer', scope: xoauth2.requiredScope ?? XOAUTH2_DEFAULT_SCOPE };
+        return callback(null, { data: challenge });
+    }
+    callback(null, { user: { method: 'XOAUTH2', username: auth.username } });
+}
+
 function replyError({ code, message }) {
     const error = new Error(message);
     error.responseCode = code;
@@ -124,8 +214,20 @@ function readPemFile(name, path) {
     }
 }
 
+// PLAIN and LOGIN come from `auth` (both by default, or without `auth` when only `authReply`
+// is set), and XOAUTH2 from `xoauth2`.
+function advertisedAuthMethods(options) {
+    let methods = AUTH_METHODS;
+    if (options.auth) {
+        methods = options.auth.methods ?? AUTH_METHODS;
+    } else if (options.xoauth2) {
+        methods = [];
+    }
+    return options.xoauth2 ? [...methods, 'XOAUTH2'] : methods;
+}
+
 function createServer(options) {
-    const authEnabled = options.auth !== undefined || options.authReply !== undefined;
+    const authEnabled = options.auth !== undefined || options.authReply !== undefined || options.xoauth2 !== undefined;
     const disabledCommands = [];
     if (options.tls === 'none') {
         disabledCommands.push('STARTTLS');
@@ -139,7 +241,7 @@ function createServer(options) {
         disabledCommands,
         hideSTARTTLS: options.hideStartTls === true,
         hideSMTPUTF8: options.smtputf8 !== true,
-        authMethods: options.auth?.methods ?? AUTH_METHODS,
+        authMethods: advertisedAuthMethods(options),
         authOptional: !authEnabled,
         // A reverse lookup of 127.0.0.1 would query the system's DNS servers.
         disableReverseLookup: true,
@@ -154,7 +256,10 @@ function createServer(options) {
             if (options.authReply) {
                 return callback(replyError(options.authReply));
             }
-            if (auth.username !== options.auth.username || auth.password !== options.auth.password) {
+            if (auth.method === 'XOAUTH2') {
+                return authenticateXoauth2(auth, options.xoauth2, callback);
+            }
+            if (!options.auth || auth.username !== options.auth.username || auth.password !== options.auth.password) {
                 return callback(replyError(INVALID_CREDENTIALS));
             }
             callback(null, { user: { method: auth.method, username: auth.username } });
@@ -213,6 +318,10 @@ const options = parseOptions(process.env.SMTP_HARNESS_OPTIONS);
 if (options.multilineReply) {
     const messages = REPLY_OPTIONS.map(name => options[name]?.message).filter(message => message?.includes('\n'));
     enableMultilineReplies(new Set(messages));
+}
+
+if (options.xoauth2) {
+    // disabled
 }
 
 const server = createServer(options);

@@ -11,7 +11,12 @@ use crate::backend::Session;
 /// Pages that show account data.
 const SIGNED_IN_PAGES: &[&str] = &["/workspace", "/settings"];
 
-pub async fn guard_pages(session: Session, request: Request, next: Next) -> Response {
+pub async fn guard_pages(session: Session, mut request: Request, next: Next) -> Response {
+    // The account's language wins over a cookie left by another account or device.
+    if let Some(account) = &session.user {
+        override_locale_cookie(request.headers_mut(), &account.locale);
+    }
+
     let path = request.uri().path();
     let signed_in = session.user.is_some();
 
@@ -37,6 +42,25 @@ pub async fn guard_pages(session: Session, request: Request, next: Next) -> Resp
     response
 }
 
+/// Rewrites the request's cookies so the i18n context reads `locale`.
+fn override_locale_cookie(headers: &mut http::HeaderMap, locale: &str) {
+    let mut cookies: Vec<String> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("i18n_pref_locale="))
+        .map(str::to_string)
+        .collect();
+    cookies.push(format!("i18n_pref_locale={locale}"));
+
+    if let Ok(value) = HeaderValue::from_str(&cookies.join("; ")) {
+        headers.remove(header::COOKIE);
+        headers.insert(header::COOKIE, value);
+    }
+}
+
 /// Percent-encodes everything but unreserved characters and `/`.
 fn encode_query_value(value: &str) -> String {
     value
@@ -50,7 +74,20 @@ fn encode_query_value(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::encode_query_value;
+    use super::{HeaderValue, encode_query_value, header, override_locale_cookie};
+
+    #[test]
+    fn locale_cookie_is_replaced_and_others_kept() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("relais_session=abc; i18n_pref_locale=fr"),
+        );
+
+        override_locale_cookie(&mut headers, "en");
+
+        assert_eq!(headers[header::COOKIE], "relais_session=abc; i18n_pref_locale=en");
+    }
 
     #[test]
     fn query_value_encoding_keeps_paths_readable() {

@@ -57,7 +57,7 @@ pub fn load_or_create(data_dir: &Path, environment_key: Option<&str>) -> Result<
             decode(&encoded).ok_or_else(|| KeyError::InvalidKeyFile { path: path.clone() })
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            fs::create_dir_all(data_dir).map_err(io_error)?;
+            create_private_dir(data_dir).map_err(io_error)?;
             let mut bytes = [0u8; KEY_LEN];
             rand::rngs::OsRng.fill_bytes(&mut bytes);
 
@@ -75,6 +75,16 @@ pub fn load_or_create(data_dir: &Path, environment_key: Option<&str>) -> Result<
         }
         Err(error) => Err(io_error(error)),
     }
+}
+
+/// Creates the data directory readable by its owner only, since it holds the key and the
+/// database. An existing directory keeps its permissions.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
 }
 
 fn decode(encoded: &str) -> Option<ServerKey> {

@@ -40,7 +40,10 @@ async fn main() -> ExitCode {
     };
 
     tracing::info!(address = %application.address(), "started");
-    println!("Relais is running at {}", application.public_url());
+    println!(
+        "Relais is running at {}",
+        application.public_url().as_str().trim_end_matches('/')
+    );
 
     if let Err(error) = application.run_until_stopped(shutdown_signal()).await {
         tracing::error!(%error, "the server stopped on an error");

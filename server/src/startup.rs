@@ -158,6 +158,7 @@ async fn build_router(
             reject_cross_origin,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(request_trace_layer())
@@ -169,10 +170,18 @@ async fn build_router(
 /// Builds the network rules for every SMTP connection, once at start-up.
 fn transport_policy(config: &Config) -> anyhow::Result<TransportPolicy> {
     let extra_root_certificates = match &config.senders.smtp_extra_ca_file {
-        Some(path) => vec![
-            std::fs::read(path)
-                .with_context(|| format!("failed to read RELAIS_SMTP_EXTRA_CA_FILE={}", path.display()))?,
-        ],
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("failed to read RELAIS_SMTP_EXTRA_CA_FILE={}", path.display()))?;
+            let parsed = crate::smtp::extra_roots(std::slice::from_ref(&pem));
+            if !parsed.is_ok_and(|certificates| !certificates.is_empty()) {
+                anyhow::bail!(
+                    "invalid RELAIS_SMTP_EXTRA_CA_FILE={}: expected a PEM file with at least one certificate",
+                    path.display()
+                );
+            }
+            vec![pem]
+        }
         None => Vec::new(),
     };
     let hello_name = config.public_url.host_str().unwrap_or("localhost").to_string();

@@ -51,8 +51,8 @@ pub struct TestFailure {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TestEvent {
     Stage(Stage),
-    /// The server accepted the message for `recipient`; `proof` lets the dialog save exactly
-    /// the values that were tested.
+    /// The server accepted the message for `recipient`, so it now accepts a save of exactly
+    /// these settings.
     Succeeded {
         recipient: String,
     },

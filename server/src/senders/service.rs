@@ -182,7 +182,11 @@ impl SenderService {
 
         let password = self.password_for(account, form, stored.as_ref()).await?;
         let stored_unchanged = stored
-            .filter(|row| form.password.is_empty() && sender.same_server_as(&stored_connection(row)))
+            .filter(|row| {
+                form.password.is_empty()
+                    && sender.same_server_as(&stored_connection(row))
+                    && sender.email.eq_ignore_ascii_case(&row.email)
+            })
             .map(|row| row.id);
         Ok((sender, password, stored_unchanged))
     }

@@ -20,4 +20,5 @@ pub use failure::{FailureKind, SendFailure, Stage};
 pub use reply::sanitize_reply;
 pub use secret::{SecretString, SmtpCredentials};
 pub use settings::{OutgoingMessage, Security, SmtpSettings, TransportPolicy};
+pub use tls::extra_roots;
 pub use transport::send;

@@ -24,7 +24,8 @@ use tokio::{
 };
 use tokio_rustls::{TlsConnector, client::TlsStream};
 
-fn extra_roots(pem_files: &[Vec<u8>]) -> io::Result<Vec<CertificateDer<'static>>> {
+/// Parses the extra root certificates; start-up calls it to reject an unusable CA file early.
+pub fn extra_roots(pem_files: &[Vec<u8>]) -> io::Result<Vec<CertificateDer<'static>>> {
     let mut roots = Vec::new();
     for pem in pem_files {
         for certificate in CertificateDer::pem_slice_iter(pem) {

@@ -206,3 +206,29 @@ async fn language_choice_is_kept_in_the_account() {
     assert_eq!(locale, "en");
     assert_eq!(error_of(unknown).await, AppError::LocaleUnknown);
 }
+
+#[tokio::test]
+async fn oversized_body_is_rejected_with_413() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(1024 * 1024);
+
+    let response = app.sign_up(&huge, "ana@example.com", PASSWORD).await;
+
+    assert_eq!(response.status(), 413);
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn user_errors_are_client_errors() {
+    let app = spawn_app().await;
+
+    let weak = app.sign_up("Ana", "ana@example.com", "short").await;
+    let unknown = app.sign_in("nobody@example.com", PASSWORD).await;
+
+    assert_eq!(weak.status(), 422);
+    assert_eq!(unknown.status(), 401);
+}

@@ -83,3 +83,13 @@ async fn sign_out_from_another_origin_keeps_the_session() {
     assert_eq!(response.status(), 403);
     assert_eq!(app.get("/settings").await.status(), 200);
 }
+
+#[tokio::test]
+async fn origin_matching_a_forged_host_is_rejected() {
+    let app = spawn_app().await;
+
+    let response = post_sign_up(&app, &[("Host", "evil.example"), ("Origin", "http://evil.example")]).await;
+
+    assert_eq!(response.status(), 403);
+    assert_eq!(account_count(&app).await, 0);
+}

@@ -71,3 +71,25 @@ async fn unknown_page_is_a_404() {
 
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test]
+async fn account_language_wins_over_the_cookie() {
+    let app = spawn_app().await;
+    app.sign_up("Ana Lopes", "ana@example.com", PASSWORD).await;
+    app.call("set_locale", &[("locale", "en")]).await;
+    let session = app.session_cookie().unwrap();
+
+    let html = app
+        .new_client()
+        .1
+        .get(app.url("/workspace"))
+        .header("Cookie", format!("relais_session={session}; i18n_pref_locale=fr"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    assert!(html.contains("My Workspace"), "{html}");
+}
