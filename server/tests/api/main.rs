@@ -7,6 +7,7 @@ mod accounts;
 mod cross_origin;
 mod health;
 mod helpers;
+mod logs;
 mod pages;
 mod senders;
 mod smtp_harness;

@@ -9,17 +9,17 @@ use serde_json::json;
 use crate::helpers::{PASSWORD, TestApp, error_of, spawn_app_with};
 use crate::smtp_harness::{CERTIFICATES, Harness, with_certificate};
 
-const MAILBOX: &str = "mailbox@example.com";
-const MAILBOX_PASSWORD: &str = "app-password-123";
+pub const MAILBOX: &str = "mailbox@example.com";
+pub const MAILBOX_PASSWORD: &str = "app-password-123";
 
 /// The form fields of the sender dialog, as the browser posts them.
 #[derive(Clone)]
-struct Form {
+pub struct Form {
     fields: Vec<(&'static str, String)>,
 }
 
 impl Form {
-    fn starttls(port: u16) -> Self {
+    pub fn starttls(port: u16) -> Self {
         Self {
             fields: vec![
                 ("display_name", "Équipe \"Ventes\", Paris 🚀".to_string()),
@@ -34,7 +34,7 @@ impl Form {
         }
     }
 
-    fn set(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    pub fn set(mut self, name: &'static str, value: impl Into<String>) -> Self {
         let value = value.into();
         match self.fields.iter_mut().find(|(field, _)| *field == name) {
             Some(entry) => entry.1 = value,
@@ -56,13 +56,13 @@ impl Form {
     }
 }
 
-async fn starttls_server() -> Harness {
+pub async fn starttls_server() -> Harness {
     let options = json!({"tls": "starttls", "auth": {"username": MAILBOX, "password": MAILBOX_PASSWORD}});
     Harness::start(with_certificate(options, &CERTIFICATES.localhost)).await
 }
 
 /// An app that trusts the test CA and may reach the harness on loopback.
-async fn app_for(harness: &Harness, extra: &[(&'static str, String)]) -> TestApp {
+pub async fn app_for(harness: &Harness, extra: &[(&'static str, String)]) -> TestApp {
     let mut variables = vec![
         (
             "RELAIS_SMTP_ALLOWED_TARGETS",
@@ -77,7 +77,7 @@ async fn app_for(harness: &Harness, extra: &[(&'static str, String)]) -> TestApp
 }
 
 impl TestApp {
-    async fn test_send(&self, form: &Form) -> Vec<TestEvent> {
+    pub async fn test_send(&self, form: &Form) -> Vec<TestEvent> {
         let response = self
             .client
             .post(self.url("/api/test_sender"))
@@ -104,13 +104,13 @@ impl TestApp {
             .unwrap()
     }
 
-    async fn saved(&self, form: &Form) -> SenderView {
+    pub async fn saved(&self, form: &Form) -> SenderView {
         let response = self.save(form).await;
         assert!(response.status().is_success(), "{}", response.status());
         response.json().await.unwrap()
     }
 
-    async fn senders(&self) -> SenderList {
+    pub async fn senders(&self) -> SenderList {
         self.call("list_senders", &[]).await.json().await.unwrap()
     }
 
