@@ -540,3 +540,21 @@ async fn invalid_form_is_refused_before_any_connection() {
     );
     assert!(!harness.has_message().await);
 }
+
+#[tokio::test]
+async fn markup_in_a_sender_name_is_shown_as_text() {
+    let harness = starttls_server().await;
+    let app = app_for(&harness, &[]).await;
+    let form = Form::starttls(harness.port).set("display_name", "<script>alert(1)</script>");
+    app.test_send(&form).await;
+    let saved = app.saved(&form).await;
+
+    let page = app.get("/settings").await.text().await.unwrap();
+
+    assert_eq!(saved.display_name, "<script>alert(1)</script>");
+    assert!(!page.contains("<script>alert(1)</script>"), "the name is escaped");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the name is shown: {page}"
+    );
+}
