@@ -66,9 +66,8 @@ export class ProviderState {
         revocations: 0,
     };
 
-    constructor({ defaultEmail, accessTokenTtlSecs }) {
+    constructor({ defaultEmail }) {
         this.defaultEmail = defaultEmail;
-        this.accessTokenTtlSecs = accessTokenTtlSecs;
     }
 
     // ---- Test controls ----
@@ -139,10 +138,9 @@ export class ProviderState {
 
     // ---- Authorization codes ----
 
-    /** Stores a code that the authorization endpoint issued, with the request it answers. */
-    recordCode(code, { clientId, redirectUri, scope, codeChallenge }) {
+    /** Stores a code that the authorization endpoint issued, with the details of its authorization request. */
+    recordCode(code, { redirectUri, scope, codeChallenge }) {
         this.#codes.set(code, {
-            clientId,
             redirectUri,
             scope,
             codeChallenge,
@@ -157,7 +155,7 @@ export class ProviderState {
      * code uses it up, whether or not the attempt succeeds. A second use also revokes the
      * grant issued for the code, as RFC 6749 section 4.1.2 recommends.
      */
-    redeemCode(code, { clientId, redirectUri, codeVerifier }) {
+    redeemCode(code, { redirectUri, codeVerifier }) {
         const entry = this.#codes.get(code);
         if (!entry) {
             throw invalidGrant('authorization code is unknown');
@@ -172,9 +170,6 @@ export class ProviderState {
 
         if (Date.now() >= entry.expiresAtMs) {
             throw invalidGrant('authorization code has expired');
-        }
-        if (entry.clientId !== clientId) {
-            throw invalidGrant('authorization code was issued to another client');
         }
         if (entry.redirectUri !== redirectUri) {
             throw invalidGrant('redirect_uri does not match the one of the authorization request');
@@ -191,7 +186,7 @@ export class ProviderState {
 
         const email = this.#controls.nextEmail ?? this.defaultEmail;
         this.#controls.nextEmail = null;
-        entry.grant = this.#createGrant({ clientId, email, scope: this.#grantedScope(entry.scope) });
+        entry.grant = this.#createGrant({ email, scope: this.#grantedScope(entry.scope) });
         return entry.grant;
     }
 
@@ -209,8 +204,8 @@ export class ProviderState {
 
     // ---- Grants and tokens ----
 
-    #createGrant({ clientId, email, scope }) {
-        const grant = { id: this.#nextGrantId++, clientId, email, scope, refreshToken: null, accessTokens: new Set(), revoked: false };
+    #createGrant({ email, scope }) {
+        const grant = { id: this.#nextGrantId++, email, scope, refreshToken: null, accessTokens: new Set(), revoked: false };
         this.#grants.set(grant.id, grant);
         return grant;
     }
@@ -228,13 +223,10 @@ export class ProviderState {
      * Finds the grant of a refresh token for a refresh request and returns it with the scope
      * of the new access token. A requested scope must be a subset of the granted one.
      */
-    findRefreshGrant(refreshToken, clientId, requestedScope) {
+    findRefreshGrant(refreshToken, requestedScope) {
         const grant = this.#grants.get(this.#refreshTokens.get(refreshToken));
         if (!grant || grant.revoked) {
             throw invalidGrant('refresh token is unknown, rotated or revoked');
-        }
-        if (grant.clientId !== clientId) {
-            throw invalidGrant('refresh token was issued to another client');
         }
         if (requestedScope === undefined) {
             return { grant, scope: grant.scope };
@@ -273,14 +265,11 @@ export class ProviderState {
      * tokens stop working. Returns false for a token that this harness never issued or that
      * was already revoked.
      */
-    revokeToken(token, clientId) {
+    revokeToken(token) {
         const grantId = this.#refreshTokens.get(token) ?? this.#accessTokens.get(token)?.grant.id;
         const grant = this.#grants.get(grantId);
         if (!grant) {
             return false;
-        }
-        if (clientId !== undefined && grant.clientId !== clientId) {
-            throw new OAuthError(400, 'unauthorized_client', 'token was issued to another client');
         }
         this.#revokeGrant(grant);
         this.#stats.revocations += 1;

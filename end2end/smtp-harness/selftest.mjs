@@ -26,12 +26,23 @@ function withTimeout(promise, description) {
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+// Harness processes that have not exited yet. A test that fails before its stop() call
+// leaves its harness running, and node --test would wait for it forever.
+const runningHarnesses = new Set();
+after(() => {
+    for (const child of runningHarnesses) {
+        child.kill('SIGTERM');
+    }
+});
+
 // Starts server.mjs and queues the JSON lines that it prints.
 async function startHarness(options) {
     const child = spawn(process.execPath, [SERVER_PATH], {
         env: { ...process.env, SMTP_HARNESS_OPTIONS: JSON.stringify(options) },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
+    runningHarnesses.add(child);
+    child.once('exit', () => runningHarnesses.delete(child));
     let stderr = '';
     child.stderr.on('data', chunk => (stderr += chunk));
     const exited = new Promise(resolve => child.once('exit', code => resolve(code)));
@@ -554,7 +565,7 @@ describe('xoauth2', () => {
         const client = await connectPlain(harness);
         await client.ehlo();
         const { details, reply } = await failXoauth2(client, MAILBOX, 'access-token-unknown');
-        assert.deepEqual(details, { status: '401', schemes: 'bearer', scope: 'https://mail.google.com/' });
+        assert.deepEqual(details, { status: '401', schemes: 'bearer mac', scope: 'https://mail.google.com/' });
         assert.equal(reply.raw, '535 5.7.8 Username and Password not accepted\r\n');
         const mail = await client.command(`MAIL FROM:<${MAILBOX}>`);
         assert.equal(mail.code, 530, mail.raw);

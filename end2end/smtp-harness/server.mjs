@@ -171,7 +171,7 @@ function xoauth2Problem(tokenInfo, username, requiredScope) {
     if (tokenInfo.valid !== true) {
         return 'the access token is unknown, expired or revoked';
     }
-    if (typeof tokenInfo.email !== 'string' || false) {
+    if (typeof tokenInfo.email !== 'string' || tokenInfo.email.toLowerCase() !== username.toLowerCase()) {
         return 'the access token belongs to another mailbox';
     }
     if (requiredScope !== undefined && !(tokenInfo.scope ?? '').split(' ').includes(requiredScope)) {
@@ -181,7 +181,8 @@ function xoauth2Problem(tokenInfo, username, requiredScope) {
 }
 
 // Checks an XOAUTH2 attempt against the OAuth harness. A rejected token gets a 334 challenge
-// with a JSON error as Gmail sends it, and the 535 reply follows the client's next line.
+// with the JSON error of the example in Google's XOAUTH2 protocol documentation, and the 535
+// reply follows the client's next line.
 async function authenticateXoauth2(auth, xoauth2, callback) {
     let tokenInfo;
     try {
@@ -194,7 +195,7 @@ async function authenticateXoauth2(auth, xoauth2, callback) {
     const problem = xoauth2Problem(tokenInfo, auth.username, xoauth2.requiredScope);
     if (problem) {
         process.stderr.write(`smtp-harness: XOAUTH2 rejected for ${auth.username}: ${problem}\n`);
-        const challenge = { status: '401', schemes: 'bearer', scope: xoauth2.requiredScope ?? XOAUTH2_DEFAULT_SCOPE };
+        const challenge = { status: '401', schemes: 'bearer mac', scope: xoauth2.requiredScope ?? XOAUTH2_DEFAULT_SCOPE };
         return callback(null, { data: challenge });
     }
     callback(null, { user: { method: 'XOAUTH2', username: auth.username } });
@@ -321,7 +322,7 @@ if (options.multilineReply) {
 }
 
 if (options.xoauth2) {
-    // disabled
+    useGmailXoauth2Rejection();
 }
 
 const server = createServer(options);
