@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::validation::{DISPLAY_NAME_MAX_CHARS, normalize_email};
+use crate::error::AppError;
+use crate::validation::{normalize_display_name, normalize_email};
 
 /// No single field may exceed this many bytes.
 pub const FIELD_MAX_BYTES: usize = 1024;
@@ -240,18 +241,13 @@ pub fn validate_sender_form(
     if problems.is_empty() { Ok(valid) } else { Err(problems) }
 }
 
+/// Applies the account display-name rules and reports them as field problems.
 fn check_display_name(value: &str) -> Result<String, Problem> {
-    let name = value.trim();
-    if name.is_empty() {
-        return Err(Problem::Missing);
-    }
-    if name.chars().any(char::is_control) {
-        return Err(Problem::ControlCharacter);
-    }
-    if name.chars().count() > DISPLAY_NAME_MAX_CHARS {
-        return Err(Problem::TooLong);
-    }
-    Ok(name.to_string())
+    normalize_display_name(value).map_err(|error| match error {
+        AppError::DisplayNameMissing => Problem::Missing,
+        AppError::DisplayNameControl => Problem::ControlCharacter,
+        _ => Problem::TooLong,
+    })
 }
 
 fn check_email(value: &str) -> Result<String, Problem> {
