@@ -131,7 +131,7 @@ async fn build_router(
         .site_pkg_dir("pkg")
         .site_addr(address)
         .build();
-    let routes = generate_route_list(App);
+    let routes = route_list();
 
     let server_functions = {
         let provide_backend = provide_backend.clone();
@@ -165,6 +165,17 @@ async fn build_router(
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
 
     Ok(router)
+}
+
+/// Returns the app's routes, generated once per process.
+///
+/// Route generation renders the app with resource loading suppressed through a process-wide flag
+/// (leptos_server 0.8), so a page rendered by another application in the same process at that
+/// moment would wait forever. Tests build many applications in one process; generating once
+/// keeps their renders from overlapping a generation.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Builds the network rules for every SMTP connection, once at start-up.
