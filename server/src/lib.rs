@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod csrf;
 pub mod db;
 pub mod keys;
+pub mod oauth;
 pub mod senders;
 pub mod smtp;
 pub mod startup;

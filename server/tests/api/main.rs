@@ -8,6 +8,7 @@ mod cross_origin;
 mod health;
 mod helpers;
 mod logs;
+mod oauth_flow;
 mod pages;
 mod senders;
 mod smtp_harness;

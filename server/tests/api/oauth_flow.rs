@@ -1,0 +1,190 @@
+//! The OAuth authorization flow against the real provider harness (`end2end/oauth-harness`).
+
+use std::path::Path;
+use std::process::Stdio;
+
+use relais::oauth::flow::{self, FlowError};
+use relais::oauth::providers::{Provider, ProviderConfig, read_provider};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+
+const MAILBOX: &str = "mailbox@example.com";
+const REDIRECT_URL: &str = "http://127.0.0.1:9/oauth/callback";
+
+struct RunningProvider {
+    _child: Child,
+    issuer: String,
+}
+
+async fn start_provider(provider: &str) -> RunningProvider {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/oauth-harness");
+    let options = json!({"provider": provider, "clientId": "relais", "clientSecret": "s3cret", "email": MAILBOX});
+    let mut child = Command::new("node")
+        .arg(dir.join("server.mjs"))
+        .current_dir(&dir)
+        .env("OAUTH_HARNESS_OPTIONS", options.to_string())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs the OAuth harness");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .next_line()
+        .await
+        .unwrap()
+        .expect("the harness prints its address");
+    let listening: Value = serde_json::from_str(&line).unwrap();
+    RunningProvider {
+        _child: child,
+        issuer: listening["issuer"].as_str().unwrap().to_string(),
+    }
+}
+
+fn config_for(provider: Provider, issuer: &str) -> ProviderConfig {
+    let prefix = match provider {
+        Provider::Google => "RELAIS_GOOGLE",
+        Provider::Microsoft => "RELAIS_MICROSOFT",
+    };
+    let values = [
+        (format!("{prefix}_CLIENT_ID"), "relais".to_string()),
+        (format!("{prefix}_CLIENT_SECRET"), "s3cret".to_string()),
+        (format!("{prefix}_AUTHORIZE_URL"), format!("{issuer}/authorize")),
+        (format!("{prefix}_TOKEN_URL"), format!("{issuer}/token")),
+    ];
+    read_provider(provider, &|name: &str| {
+        values
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .unwrap()
+    .unwrap()
+}
+
+async fn account_id(app: &TestApp) -> String {
+    app.sign_up("Ana", "ana@example.com", PASSWORD).await;
+    sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// Follows the provider's authorization URL and returns the `code` and `state` it redirects with.
+async fn authorize(url: &str) -> (String, String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 302);
+    let location = reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let parameter = |name: &str| {
+        location
+            .query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.to_string())
+    };
+    (parameter("code").expect("a code"), parameter("state").expect("a state"))
+}
+
+#[tokio::test]
+async fn flow_returns_the_mailbox_and_tokens_once() {
+    let provider = start_provider("google").await;
+    let app = spawn_app().await;
+    let account = account_id(&app).await;
+    let config = config_for(Provider::Google, &provider.issuer);
+    let key = relais::keys::load_or_create(
+        Path::new("/nonexistent"),
+        Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+    )
+    .unwrap();
+    let http = reqwest::Client::new();
+
+    let url = flow::start(&app.pool, &key, &config, REDIRECT_URL, &account, "session-a", None)
+        .await
+        .unwrap();
+    let (code, state) = authorize(&url).await;
+    let grant = flow::finish(
+        &app.pool,
+        &key,
+        &config,
+        &http,
+        REDIRECT_URL,
+        &state,
+        &code,
+        &account,
+        "session-a",
+    )
+    .await;
+    let replay = flow::finish(
+        &app.pool,
+        &key,
+        &config,
+        &http,
+        REDIRECT_URL,
+        &state,
+        &code,
+        &account,
+        "session-a",
+    )
+    .await;
+
+    let grant = grant.unwrap();
+    assert_eq!(grant.email, MAILBOX);
+    assert!(!grant.refresh_token.expose().is_empty());
+    assert!(matches!(replay, Err(FlowError::InvalidState)));
+}
+
+#[tokio::test]
+async fn flow_rejects_another_session_and_another_provider() {
+    let provider = start_provider("google").await;
+    let app = spawn_app().await;
+    let account = account_id(&app).await;
+    let google = config_for(Provider::Google, &provider.issuer);
+    let microsoft = config_for(Provider::Microsoft, &provider.issuer);
+    let key = relais::keys::load_or_create(
+        Path::new("/nonexistent"),
+        Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+    )
+    .unwrap();
+    let http = reqwest::Client::new();
+
+    let first = flow::start(&app.pool, &key, &google, REDIRECT_URL, &account, "session-a", None)
+        .await
+        .unwrap();
+    let (code, state) = authorize(&first).await;
+    let foreign = flow::finish(
+        &app.pool,
+        &key,
+        &google,
+        &http,
+        REDIRECT_URL,
+        &state,
+        &code,
+        &account,
+        "session-b",
+    )
+    .await;
+    let second = flow::start(&app.pool, &key, &google, REDIRECT_URL, &account, "session-a", None)
+        .await
+        .unwrap();
+    let (code, state) = authorize(&second).await;
+    let other_provider = flow::finish(
+        &app.pool,
+        &key,
+        &microsoft,
+        &http,
+        REDIRECT_URL,
+        &state,
+        &code,
+        &account,
+        "session-a",
+    )
+    .await;
+
+    assert!(matches!(foreign, Err(FlowError::InvalidState)));
+    assert!(matches!(other_provider, Err(FlowError::WrongProvider)));
+}
