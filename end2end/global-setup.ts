@@ -30,7 +30,7 @@ async function waitForHealth(url: string, deadline: number): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`Relais did not answer ${url} within the start-up deadline`);
+  throw new Error(`Relais did not respond on ${url} within 30 s of starting`);
 }
 
 /** Starts the release build of Relais with a fresh data directory; returns the teardown. */

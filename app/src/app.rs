@@ -11,7 +11,7 @@ use leptos_router::{
 use crate::i18n::*;
 use crate::pages::{NotFound, SettingsPage, SignInPage, SignUpPage, WorkspacePage};
 
-/// The HTML document the server renders around [`App`].
+/// Renders the HTML document around [`App`] on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>

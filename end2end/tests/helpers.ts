@@ -2,7 +2,7 @@ import { expect, type Page } from '@playwright/test';
 
 export const PASSWORD = 'correct horse battery';
 
-/** A fresh address per call, so parallel tests never share an account. */
+/** Returns a fresh address per call, so parallel tests never share an account. */
 export function uniqueEmail(prefix = 'user'): string {
   return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }

@@ -77,7 +77,7 @@ pub fn load_or_create(data_dir: &Path, environment_key: Option<&str>) -> Result<
     }
 }
 
-/// Creates the data directory readable by its owner only, since it holds the key and the
+/// Creates the data directory readable by its owner only, since it contains the key and the
 /// database. An existing directory keeps its permissions.
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.exists() {

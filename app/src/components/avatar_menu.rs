@@ -4,7 +4,7 @@ use crate::account::{AccountView, SignOut};
 use crate::i18n::*;
 use crate::validation::initials;
 
-/// The account avatar and its menu. It is a disclosure (`<details>`), so it opens with a click,
+/// Renders the account avatar and its menu. The menu is a disclosure (`<details>`), so it opens with a click,
 /// Enter or Space even before hydration; Escape closes it once the page is hydrated.
 #[component]
 pub fn AvatarMenu(account: AccountView) -> AnyView {

@@ -4,7 +4,7 @@ use crate::account::AccountView;
 use crate::components::{AvatarMenu, LanguageSwitch};
 use crate::i18n::*;
 
-/// The bar at the top of signed-in pages: the product name, the language switch and the avatar.
+/// Renders the bar at the top of signed-in pages: the product name, the language switch and the avatar.
 #[component]
 pub fn AppHeader(account: AccountView) -> AnyView {
     let i18n = use_i18n();

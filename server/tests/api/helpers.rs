@@ -62,7 +62,7 @@ impl TestApp {
         Url::parse(&format!("{}{path}", self.address)).unwrap()
     }
 
-    /// A second browser: same server, no cookies.
+    /// Returns a second browser: same server, no cookies.
     pub fn new_client(&self) -> (Arc<Jar>, reqwest::Client) {
         let jar = Arc::new(Jar::default());
         (jar.clone(), client_with(jar))
@@ -96,7 +96,7 @@ impl TestApp {
         self.call("sign_in", &[("email", email), ("password", password)]).await
     }
 
-    /// The value of the session cookie the client holds, if any.
+    /// Returns the value of the session cookie the client stores, if any.
     pub fn session_cookie(&self) -> Option<String> {
         let header = self.jar.cookies(&self.url("/"))?;
         header

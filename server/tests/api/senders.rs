@@ -61,7 +61,7 @@ pub async fn starttls_server() -> Harness {
     Harness::start(with_certificate(options, &CERTIFICATES.localhost)).await
 }
 
-/// An app that trusts the test CA and may reach the harness on loopback.
+/// Starts an app that trusts the test CA and may reach the harness on loopback.
 pub async fn app_for(harness: &Harness, extra: &[(&'static str, String)]) -> TestApp {
     let mut variables = vec![
         (

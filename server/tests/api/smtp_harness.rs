@@ -124,14 +124,14 @@ impl Harness {
         }
     }
 
-    /// The next message the server accepted.
+    /// Returns the next message the server accepted.
     pub async fn next_message(&mut self) -> Value {
         let event = next_event(&mut self.stdout).await;
         assert_eq!(event["event"], "message", "{event}");
         event
     }
 
-    /// Whether the server accepted a message within a short wait.
+    /// Returns whether the server accepted a message within a short wait.
     pub async fn has_message(&mut self) -> bool {
         tokio::time::timeout(Duration::from_millis(300), self.stdout.next_line())
             .await

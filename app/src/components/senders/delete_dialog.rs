@@ -6,7 +6,7 @@ use crate::error::{AppError, ErrorMessage};
 use crate::i18n::*;
 use crate::senders::delete_sender;
 
-/// The confirmation shown by the trash button: names the address, "Supprimer maintenant" and
+/// Renders the confirmation shown by the trash button: names the address, "Supprimer maintenant" and
 /// "Annuler".
 #[component]
 pub fn DeleteDialog(open: RwSignal<OpenDialog>, on_deleted: Callback<()>) -> impl IntoView {

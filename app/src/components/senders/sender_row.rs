@@ -5,7 +5,7 @@ use super::texts::format_utc;
 use crate::i18n::*;
 use crate::senders::{SenderKind, SenderStatus, SenderView};
 
-/// One sender: name, address, type, status, last successful test, and its edit and delete
+/// Renders one sender: name, address, type, status, last successful test, and its edit and delete
 /// buttons.
 #[component]
 pub fn SenderRow(sender: SenderView, open: RwSignal<OpenDialog>) -> impl IntoView {
