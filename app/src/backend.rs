@@ -12,6 +12,7 @@ use crate::account::{AccountView, SignUpForm};
 use crate::error::AppError;
 use futures::stream::BoxStream;
 
+use crate::senders::oauth::{OAuthGrantView, OAuthProvider};
 use crate::senders::settings::SenderForm;
 use crate::senders::{SenderList, SenderView};
 
@@ -28,6 +29,14 @@ pub trait Backend: Send + Sync + 'static {
     async fn delete_sender(&self, request: &Parts, sender_id: &str) -> Result<(), AppError>;
     /// Runs a test send; each stream item is one JSON-encoded `TestEvent` followed by a newline.
     async fn test_sender(&self, request: &Parts, form: SenderForm) -> BoxStream<'static, Result<String, AppError>>;
+    /// Returns the provider URL that starts an authorization.
+    async fn start_oauth(
+        &self,
+        request: &Parts,
+        provider: OAuthProvider,
+        sender_id: Option<&str>,
+    ) -> Result<String, AppError>;
+    async fn oauth_grant(&self, request: &Parts, grant_id: &str) -> Result<OAuthGrantView, AppError>;
 }
 
 /// The backend and the current request, as provided to every server function and SSR render.

@@ -51,6 +51,10 @@ pub enum AppError {
     TestRequired,
     #[error("too many test sends, retry in {retry_after_secs} s")]
     TestRateLimited { retry_after_secs: u64 },
+    #[error("this provider is not configured on the server")]
+    OAuthNotConfigured,
+    #[error("the connection to the provider expired")]
+    OAuthGrantExpired,
     #[error("the stored credentials cannot be decrypted")]
     SecretUnreadable,
     #[error("service unavailable")]
@@ -71,7 +75,8 @@ impl AppError {
             AppError::NotSignedIn | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::EmailTaken | AppError::SenderDuplicate | AppError::VersionConflict => StatusCode::CONFLICT,
             AppError::TooManyAttempts { .. } | AppError::TestRateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::SenderNotFound => StatusCode::NOT_FOUND,
+            AppError::SenderNotFound | AppError::OAuthGrantExpired => StatusCode::NOT_FOUND,
+            AppError::OAuthNotConfigured => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::SecretUnreadable => StatusCode::INTERNAL_SERVER_ERROR,
             // The body limit surfaces as a deserialization error of the server function.
@@ -137,6 +142,8 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
         AppError::TestRateLimited { retry_after_secs } => {
             t_string!(i18n, errors.test_rate_limited, seconds = *retry_after_secs).to_string()
         }
+        AppError::OAuthNotConfigured => t_string!(i18n, errors.oauth_not_configured).to_string(),
+        AppError::OAuthGrantExpired => t_string!(i18n, errors.oauth_grant_expired).to_string(),
         AppError::SecretUnreadable => t_string!(i18n, errors.secret_unreadable).to_string(),
         AppError::Unavailable => t_string!(i18n, errors.unavailable).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),

@@ -5,6 +5,7 @@ use app::backend::Backend;
 use app::error::AppError;
 use app::senders::SenderList;
 use app::senders::SenderView;
+use app::senders::oauth::{OAuthGrantView, OAuthProvider};
 use app::senders::settings::SenderForm;
 use app::validation::{check_new_password, normalize_display_name, normalize_email};
 use async_trait::async_trait;
@@ -189,5 +190,41 @@ impl Backend for RelaisBackend {
             Ok(account) => self.senders.test(account, form).await,
             Err(error) => Box::pin(futures::stream::once(async move { Err(error) })),
         }
+    }
+
+    async fn start_oauth(
+        &self,
+        request: &Parts,
+        provider: OAuthProvider,
+        sender_id: Option<&str>,
+    ) -> Result<String, AppError> {
+        let session = session(request)?;
+        let account = session.user.clone().ok_or(AppError::NotSignedIn)?;
+        let session_id = session.session.id().ok_or(AppError::NotSignedIn)?;
+        let oauth = &self.senders.oauth;
+        if let Some(sender_id) = sender_id {
+            let sender = crate::senders::store::find(&self.pool, &account.id, sender_id)
+                .await
+                .map_err(database_failure("failed to load the sender"))?;
+            if sender.is_none_or(|sender| sender.kind != provider.as_str()) {
+                tracing::warn!(account_id = %account.id, sender_id, "re-authentication of a sender not found for this account");
+                return Err(AppError::SenderNotFound);
+            }
+        }
+        let binding = oauth.session_binding(&session_id.to_string());
+        oauth.start(&account.id, &binding, provider, sender_id).await
+    }
+
+    async fn oauth_grant(&self, request: &Parts, grant_id: &str) -> Result<OAuthGrantView, AppError> {
+        let account = signed_in(request)?;
+        let grant = crate::oauth::grants::find_pending(&self.pool, &account.id, grant_id)
+            .await
+            .map_err(database_failure("failed to load the pending grant"))?
+            .ok_or(AppError::OAuthGrantExpired)?;
+        Ok(OAuthGrantView {
+            provider: OAuthProvider::parse(&grant.provider).ok_or(AppError::Internal)?,
+            id: grant.id,
+            email: grant.email,
+        })
     }
 }

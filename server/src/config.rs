@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use url::Url;
 
+use crate::oauth::providers::{Provider, ProviderConfig, read_provider};
+
 /// Each variable with its default and meaning, printed by `relais --help`.
 pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
@@ -74,6 +76,46 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "true lets senders send a password over an unencrypted SMTP connection.",
     ),
     (
+        "RELAIS_GOOGLE_CLIENT_ID",
+        "(none)",
+        "OAuth client id of the Google Cloud app; with the secret, enables \"Sign in with Google\".",
+    ),
+    (
+        "RELAIS_GOOGLE_CLIENT_SECRET",
+        "(none)",
+        "OAuth client secret of the Google Cloud app.",
+    ),
+    (
+        "RELAIS_MICROSOFT_CLIENT_ID",
+        "(none)",
+        "Application (client) id of the Microsoft Entra app; with the secret, enables \"Sign in with Microsoft\".",
+    ),
+    (
+        "RELAIS_MICROSOFT_CLIENT_SECRET",
+        "(none)",
+        "Client secret of the Microsoft Entra app.",
+    ),
+    (
+        "RELAIS_MICROSOFT_TENANT",
+        "common",
+        "Microsoft tenant: common, organizations, consumers, or a tenant id or domain.",
+    ),
+    (
+        "RELAIS_<PROVIDER>_AUTHORIZE_URL, _TOKEN_URL, _REVOKE_URL",
+        "(the provider's)",
+        "Provider endpoints, for tests or proxies. PROVIDER is GOOGLE or MICROSOFT.",
+    ),
+    (
+        "RELAIS_<PROVIDER>_SMTP, _SMTP_SECURITY",
+        "smtp.gmail.com:465 tls, smtp.office365.com:587 starttls",
+        "SMTP server (host:port) and security (tls, starttls, none) of the provider's senders.",
+    ),
+    (
+        "RELAIS_OAUTH_TIMEOUT_SECS",
+        "10",
+        "Time limit, in seconds, of one request to a provider's token or revocation endpoint.",
+    ),
+    (
         "RUST_LOG",
         "info",
         "Log filter, in tracing-subscriber's EnvFilter syntax.",
@@ -100,6 +142,9 @@ pub struct Config {
     pub secret_key: Option<String>,
     pub site_root: PathBuf,
     pub senders: SenderLimits,
+    /// Google and Microsoft, when the operator configured them.
+    pub oauth_providers: Vec<ProviderConfig>,
+    pub oauth_timeout: std::time::Duration,
 }
 
 /// Limits and network policy for senders and their test sends.
@@ -126,6 +171,8 @@ impl std::fmt::Debug for Config {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "(set)"))
             .field("site_root", &self.site_root)
             .field("senders", &self.senders)
+            .field("oauth_providers", &self.oauth_providers)
+            .field("oauth_timeout", &self.oauth_timeout)
             .finish()
     }
 }
@@ -134,7 +181,7 @@ impl std::fmt::Debug for Config {
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {variable}={value:?}: expected {expected}")]
 pub struct ConfigError {
-    pub variable: &'static str,
+    pub variable: String,
     pub value: String,
     pub expected: &'static str,
 }
@@ -151,7 +198,7 @@ impl Config {
 
         let listen_addr = match read("RELAIS_LISTEN_ADDR") {
             Some(value) => value.trim().parse().map_err(|_| ConfigError {
-                variable: "RELAIS_LISTEN_ADDR",
+                variable: "RELAIS_LISTEN_ADDR".into(),
                 value,
                 expected: "an IP address and port such as 127.0.0.1:3000 or [::1]:3000",
             })?,
@@ -164,7 +211,7 @@ impl Config {
             Some(value) if value.starts_with("sqlite:") => value,
             Some(value) => {
                 return Err(ConfigError {
-                    variable: "RELAIS_DATABASE_URL",
+                    variable: "RELAIS_DATABASE_URL".into(),
                     value,
                     expected: "a SQLite URL such as sqlite://data/relais.db",
                 });
@@ -175,7 +222,7 @@ impl Config {
         let public_url_is_default = read("RELAIS_PUBLIC_URL").is_none();
         let public_url = match read("RELAIS_PUBLIC_URL") {
             Some(value) => parse_public_url(&value).ok_or(ConfigError {
-                variable: "RELAIS_PUBLIC_URL",
+                variable: "RELAIS_PUBLIC_URL".into(),
                 value,
                 expected: "an http or https URL without a path, such as https://relais.example.com",
             })?,
@@ -184,7 +231,7 @@ impl Config {
 
         let default_sender = match read("RELAIS_DEFAULT_SENDER") {
             Some(value) => Some(app::validation::normalize_email(&value).map_err(|_| ConfigError {
-                variable: "RELAIS_DEFAULT_SENDER",
+                variable: "RELAIS_DEFAULT_SENDER".into(),
                 value,
                 expected: "an email address such as noreply@example.com",
             })?),
@@ -196,7 +243,7 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => {
                 return Err(ConfigError {
-                    variable: "RELAIS_LOG_FORMAT",
+                    variable: "RELAIS_LOG_FORMAT".into(),
                     value: other.to_string(),
                     expected: "text or json",
                 });
@@ -216,7 +263,7 @@ impl Config {
             test_sends_per_window: parse_number(&read, "RELAIS_TEST_SENDS_PER_10_MIN", 10, 1..=10_000)?,
             smtp_allowed_targets: match read("RELAIS_SMTP_ALLOWED_TARGETS") {
                 Some(value) => parse_targets(&value).ok_or(ConfigError {
-                    variable: "RELAIS_SMTP_ALLOWED_TARGETS",
+                    variable: "RELAIS_SMTP_ALLOWED_TARGETS".into(),
                     value,
                     expected: "comma-separated host:port pairs such as mail.internal:25,127.0.0.1:2525",
                 })?,
@@ -228,13 +275,25 @@ impl Config {
                 Some("true") => true,
                 Some(other) => {
                     return Err(ConfigError {
-                        variable: "RELAIS_ALLOW_PLAINTEXT_SMTP_PASSWORD",
+                        variable: "RELAIS_ALLOW_PLAINTEXT_SMTP_PASSWORD".into(),
                         value: other.to_string(),
                         expected: "true or false",
                     });
                 }
             },
         };
+
+        let mut oauth_providers = Vec::new();
+        for provider in Provider::ALL {
+            let config = read_provider(provider, &read).map_err(|error| ConfigError {
+                variable: error.variable,
+                value: error.value,
+                expected: error.expected,
+            })?;
+            oauth_providers.extend(config);
+        }
+        let oauth_timeout =
+            std::time::Duration::from_secs(parse_number(&read, "RELAIS_OAUTH_TIMEOUT_SECS", 10, 1..=120)?);
 
         Ok(Config {
             listen_addr,
@@ -247,6 +306,8 @@ impl Config {
             secret_key: read("RELAIS_SECRET_KEY"),
             site_root,
             senders,
+            oauth_providers,
+            oauth_timeout,
         })
     }
 
@@ -273,7 +334,7 @@ fn parse_number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
     match value.trim().parse::<T>() {
         Ok(number) if range.contains(&number) => Ok(number),
         _ => Err(ConfigError {
-            variable,
+            variable: variable.into(),
             value,
             expected: "a whole number within the documented range",
         }),

@@ -32,6 +32,7 @@ use crate::backend::RelaisBackend;
 use crate::config::Config;
 use crate::csrf::{AllowedOrigin, reject_cross_origin};
 use crate::keys::ServerKey;
+use crate::oauth::{self, OAuthService};
 use crate::senders::SenderService;
 use crate::smtp::TransportPolicy;
 use crate::{access, db, keys};
@@ -111,12 +112,21 @@ async fn build_router(
     let accounts = AccountStore::new(pool.clone());
     let auth_layer = AuthManagerLayerBuilder::new(accounts.clone(), session_layer).build();
 
+    let oauth = Arc::new(OAuthService {
+        pool: pool.clone(),
+        key: key.clone(),
+        http: provider_http_client(config.oauth_timeout)?,
+        providers: config.oauth_providers.clone(),
+        public_url: config.public_url.clone(),
+        request_timeout: config.oauth_timeout,
+    });
     let senders = SenderService {
         pool: pool.clone(),
         key,
         limits: config.senders.clone(),
         policy: transport_policy(config)?,
         platform_default: config.default_sender.clone(),
+        oauth: oauth.clone(),
     };
     let backend: Arc<dyn Backend> = Arc::new(RelaisBackend {
         pool: pool.clone(),
@@ -145,6 +155,10 @@ async fn build_router(
     let router = Router::new()
         .route("/healthz", get(health))
         .route("/api/{*fn_name}", post(server_functions))
+        .route(
+            "/oauth/{provider}/callback",
+            get(move |session, provider, query| oauth::callback::route(oauth.clone(), session, provider, query)),
+        )
         .leptos_routes_with_context(&leptos_options, routes, provide_backend.clone(), {
             let leptos_options = leptos_options.clone();
             move || shell(leptos_options.clone())
@@ -179,6 +193,17 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 /// Builds the network rules for every SMTP connection, once at start-up.
+/// Builds the HTTP client for provider endpoints: bounded in time, and never following a
+/// redirect, so a token request cannot be sent somewhere else.
+fn provider_http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("failed to build the HTTP client for OAuth providers")
+}
+
 fn transport_policy(config: &Config) -> anyhow::Result<TransportPolicy> {
     let extra_root_certificates = match &config.senders.smtp_extra_ca_file {
         Some(path) => {

@@ -1,6 +1,7 @@
 //! Sender addresses: the shared types, and the server functions that list, test, save and
 //! delete them.
 
+pub mod oauth;
 pub mod settings;
 pub mod test_send;
 
@@ -15,6 +16,17 @@ pub enum SenderKind {
     Smtp,
     Google,
     Microsoft,
+}
+
+impl SenderKind {
+    /// Returns the provider of a Google or Microsoft sender.
+    pub fn oauth_provider(self) -> Option<oauth::OAuthProvider> {
+        match self {
+            SenderKind::Smtp => None,
+            SenderKind::Google => Some(oauth::OAuthProvider::Google),
+            SenderKind::Microsoft => Some(oauth::OAuthProvider::Microsoft),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +61,8 @@ pub struct SenderList {
     /// The platform's default sender address, used while the account has no sender of its own.
     pub platform_default: Option<String>,
     pub senders: Vec<SenderView>,
+    /// The providers a sender can be connected through.
+    pub oauth: oauth::OAuthAvailability,
 }
 
 #[server(prefix = "/api", endpoint = "list_senders")]

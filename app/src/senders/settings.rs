@@ -69,6 +69,9 @@ pub struct SenderForm {
     pub security: String,
     pub username: String,
     pub password: String,
+    /// The pending OAuth grant a new Google or Microsoft sender is made from. The server takes
+    /// the address and the connection from the grant and ignores the SMTP fields.
+    pub oauth_grant: Option<String>,
 }
 
 impl std::fmt::Debug for SenderForm {
@@ -79,6 +82,7 @@ impl std::fmt::Debug for SenderForm {
             .field("smtp_host", &self.smtp_host)
             .field("smtp_port", &self.smtp_port)
             .field("security", &self.security)
+            .field("oauth_grant", &self.oauth_grant)
             .finish_non_exhaustive()
     }
 }
@@ -239,6 +243,51 @@ pub fn validate_sender_form(
     }
 
     if problems.is_empty() { Ok(valid) } else { Err(problems) }
+}
+
+/// The fields a user can change on a Google or Microsoft sender: the rest comes from the grant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuthSenderFields {
+    pub display_name: String,
+    pub reply_to: Option<String>,
+}
+
+/// Checks the display name and reply-to address of a Google or Microsoft sender.
+pub fn validate_oauth_form(form: &SenderForm) -> Result<OAuthSenderFields, Vec<FieldProblem>> {
+    let oversized: Vec<FieldProblem> = [
+        (Field::DisplayName, &form.display_name),
+        (Field::ReplyTo, &form.reply_to),
+    ]
+    .into_iter()
+    .filter(|(_, value)| value.len() > FIELD_MAX_BYTES)
+    .map(|(field, _)| FieldProblem {
+        field,
+        problem: Problem::TooLong,
+    })
+    .collect();
+    if !oversized.is_empty() {
+        return Err(oversized);
+    }
+    let reply_to = match form.reply_to.trim() {
+        "" => Ok(None),
+        value => check_email(value).map(Some),
+    };
+    match (check_display_name(&form.display_name), reply_to) {
+        (Ok(display_name), Ok(reply_to)) => Ok(OAuthSenderFields { display_name, reply_to }),
+        (display_name, reply_to) => Err([
+            display_name.err().map(|problem| FieldProblem {
+                field: Field::DisplayName,
+                problem,
+            }),
+            reply_to.err().map(|problem| FieldProblem {
+                field: Field::ReplyTo,
+                problem,
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()),
+    }
 }
 
 /// Applies the account display-name rules and reports them as field problems.
@@ -577,5 +626,41 @@ mod tests {
     #[test]
     fn form_debug_hides_the_password() {
         assert!(!format!("{:?}", form()).contains("app password"));
+    }
+
+    #[test]
+    fn oauth_form_checks_only_name_and_reply_to() {
+        let oauth = SenderForm {
+            display_name: "Ana".into(),
+            reply_to: " ".into(),
+            oauth_grant: Some("grant".into()),
+            ..SenderForm::default()
+        };
+        assert_eq!(
+            validate_oauth_form(&oauth),
+            Ok(OAuthSenderFields {
+                display_name: "Ana".into(),
+                reply_to: None
+            })
+        );
+        let broken = SenderForm {
+            display_name: String::new(),
+            reply_to: "not an address".into(),
+            ..oauth
+        };
+        let problems = validate_oauth_form(&broken).unwrap_err();
+        assert_eq!(
+            problems,
+            vec![
+                FieldProblem {
+                    field: Field::DisplayName,
+                    problem: Problem::Missing
+                },
+                FieldProblem {
+                    field: Field::ReplyTo,
+                    problem: Problem::EmailInvalid
+                },
+            ]
+        );
     }
 }

@@ -2,9 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The steps of an SMTP transaction, in order.
+/// The steps of a test send, in order. `Authorizing` (getting an access token from Google or
+/// Microsoft) happens only for OAuth senders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Stage {
+    Authorizing,
     Connecting,
     Securing,
     SigningIn,
@@ -35,6 +37,15 @@ pub enum FailureKind {
     Temporary,
     Rejected,
     Network,
+    /// The provider answered `invalid_grant`: access was revoked, the password changed, or
+    /// the authorization expired.
+    OAuthGrantRevoked,
+    /// The provider refused Relais's client id or secret.
+    OAuthClientRejected,
+    /// The provider's token endpoint timed out or failed.
+    OAuthProviderUnavailable,
+    /// The mail server refused the access token (XOAUTH2).
+    OAuthTokenRefused,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -75,7 +75,7 @@ pub struct Grant {
     pub expires_at: i64,
 }
 
-fn client(config: &ProviderConfig, redirect_url: &str) -> Result<ProviderClient, FlowError> {
+pub(super) fn client(config: &ProviderConfig, redirect_url: &str) -> Result<ProviderClient, FlowError> {
     let invalid = |error: url::ParseError| FlowError::InvalidUrl(error.to_string());
     Ok(Client::new(ClientId::new(config.client_id.clone()))
         .set_client_secret(ClientSecret::new(config.client_secret.expose().to_string()))
@@ -109,6 +109,10 @@ pub async fn start(
     let (url, state) = request.url();
 
     let sealed_verifier = crypto::seal(key, verifier.secret().as_bytes(), &state_context(state.secret()));
+    sqlx::query("DELETE FROM oauth_states WHERE created_at < $1")
+        .bind(crate::db::now() - STATE_MAX_AGE_SECS)
+        .execute(pool)
+        .await?;
     sqlx::query(
         "INSERT INTO oauth_states (state, account_id, session_binding, provider, sender_id, sealed_verifier, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -124,6 +128,15 @@ pub async fn start(
     .await?;
 
     Ok(url.to_string())
+}
+
+/// Deletes a pending state, used when the provider redirects back with an error.
+pub async fn discard(pool: &SqlitePool, state: &str) -> Result<(), FlowError> {
+    sqlx::query("DELETE FROM oauth_states WHERE state = $1")
+        .bind(state)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// A stored `oauth_states` row.

@@ -1,8 +1,11 @@
-//! Google and Microsoft senders over OAuth 2.0.
-//!
-//! NOTE: work in progress, not wired into the server yet. The provider configuration and the
-//! authorization flow exist. Still to be written: the callback route, token storage and
-//! refresh, the sender dialog buttons and "Actualiser".
+//! Google and Microsoft senders over OAuth 2.0: provider settings, the authorization flow, the
+//! callback route, grant storage and token refresh.
 
+pub mod callback;
 pub mod flow;
+pub mod grants;
 pub mod providers;
+pub mod service;
+pub mod tokens;
+
+pub use service::OAuthService;

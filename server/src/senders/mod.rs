@@ -1,7 +1,9 @@
 //! Sender addresses: storage, test sends and the rules that tie saving to a passing test.
 
+mod resolve;
 mod service;
 pub mod store;
 mod test_message;
+mod test_run;
 
 pub use service::SenderService;

@@ -80,6 +80,15 @@ pub async fn find(pool: &SqlitePool, account_id: &str, sender_id: &str) -> sqlx:
         .await
 }
 
+/// Returns the sender of this account that has `email`, in any letter case.
+pub async fn find_by_email(pool: &SqlitePool, account_id: &str, email: &str) -> sqlx::Result<Option<SenderRow>> {
+    sqlx::query_as(&format!("{SELECT_SENDER} WHERE account_id = $1 AND email_key = $2"))
+        .bind(account_id)
+        .bind(email.to_lowercase())
+        .fetch_optional(pool)
+        .await
+}
+
 pub async fn count(connection: &mut SqliteConnection, account_id: &str) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM senders WHERE account_id = $1")
         .bind(account_id)
@@ -91,6 +100,7 @@ pub async fn insert(
     connection: &mut SqliteConnection,
     account_id: &str,
     sender_id: &str,
+    kind: &str,
     sender: &ValidSender,
     tested_at: i64,
 ) -> sqlx::Result<()> {
@@ -98,10 +108,11 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO senders (id, account_id, kind, display_name, email, email_key, reply_to, smtp_host, smtp_port,
              security, username, status, last_tested_at, version, created_at, updated_at)
-         VALUES ($1, $2, 'smtp', $3, $4, $5, $6, $7, $8, $9, $10, 'verified', $11, 1, $12, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'verified', $12, 1, $13, $13)",
     )
     .bind(sender_id)
     .bind(account_id)
+    .bind(kind)
     .bind(&sender.display_name)
     .bind(&sender.email)
     .bind(sender.email.to_lowercase())
@@ -128,7 +139,8 @@ pub async fn update(
 ) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE senders SET display_name = $1, email = $2, email_key = $3, reply_to = $4, smtp_host = $5,
-             smtp_port = $6, security = $7, username = $8, status = 'verified', last_tested_at = $9,
+             smtp_port = $6, security = $7, username = $8, status = 'verified', status_reason = NULL,
+             last_tested_at = $9,
              version = version + 1, updated_at = $10
          WHERE id = $11 AND account_id = $12 AND version = $13",
     )
@@ -153,9 +165,12 @@ pub async fn update(
 /// Records the outcome of a test of the stored settings, without changing the version.
 pub async fn set_test_outcome(pool: &SqlitePool, account_id: &str, sender_id: &str, passed: bool) -> sqlx::Result<()> {
     let query = if passed {
-        "UPDATE senders SET status = 'verified', last_tested_at = $1 WHERE id = $2 AND account_id = $3"
+        "UPDATE senders SET status = 'verified', status_reason = NULL, last_tested_at = $1
+         WHERE id = $2 AND account_id = $3"
     } else {
-        "UPDATE senders SET status = 'test_failed' WHERE $1 IS NOT NULL AND id = $2 AND account_id = $3"
+        // A sender waiting for re-authentication keeps that status, which says what to do.
+        "UPDATE senders SET status = 'test_failed'
+         WHERE $1 IS NOT NULL AND id = $2 AND account_id = $3 AND status <> 'needs_reauth'"
     };
     sqlx::query(query)
         .bind(crate::db::now())

@@ -208,8 +208,21 @@ async fn sign_in(connection: &mut AsyncSmtpConnection, credentials: &SmtpCredent
         }
     };
 
-    let response = result.map_err(|error| failure_from_smtp_error(Stage::SigningIn, &error, Some(credentials)))?;
-    expect_completion(Stage::SigningIn, &response, Some(credentials))
+    let response = result.map_err(|error| failure_from_smtp_error(Stage::SigningIn, &error, Some(credentials)));
+    let outcome = response.and_then(|response| expect_completion(Stage::SigningIn, &response, Some(credentials)));
+    outcome.map_err(|failure| explain_for_oauth(failure, credentials))
+}
+
+/// A refused XOAUTH2 sign-in means a token or scope problem, never a wrong password.
+fn explain_for_oauth(mut failure: SendFailure, credentials: &SmtpCredentials) -> SendFailure {
+    let refused_password = matches!(
+        failure.kind,
+        FailureKind::AuthFailed | FailureKind::AppPasswordRequired | FailureKind::BasicAuthRetired
+    );
+    if matches!(credentials, SmtpCredentials::OAuth2 { .. }) && refused_password {
+        failure.kind = FailureKind::OAuthTokenRefused;
+    }
+    failure
 }
 
 /// Signs in with XOAUTH2.

@@ -1,8 +1,12 @@
 //! The "Emails de l'expéditeur" section: the list, the sender dialog and the delete dialog.
 
 mod delete_dialog;
+mod form_fields;
+mod oauth_notice;
+mod provider_buttons;
 mod sender_dialog;
 mod sender_row;
+mod smtp_fields;
 mod test_report;
 mod texts;
 
@@ -10,8 +14,10 @@ use leptos::prelude::*;
 
 use crate::error::ErrorMessage;
 use crate::i18n::*;
+use crate::senders::oauth::OAuthGrantView;
 use crate::senders::{SenderList, SenderView, list_senders};
 use delete_dialog::DeleteDialog;
+use oauth_notice::{OAuthNotice, OAuthReturn};
 use sender_dialog::SenderDialog;
 use sender_row::SenderRow;
 
@@ -21,6 +27,8 @@ pub(crate) enum OpenDialog {
     Closed,
     /// Add (`None`) or edit (`Some`) a sender.
     Edit(Option<SenderView>),
+    /// Finish a Google or Microsoft sender whose grant just came back from the provider.
+    Connect(OAuthGrantView),
     Delete(SenderView),
 }
 
@@ -30,6 +38,14 @@ pub fn SenderSection() -> impl IntoView {
     let senders = Resource::new(|| (), |_| list_senders());
     let open = RwSignal::new(OpenDialog::Closed);
     let reload = Callback::new(move |_: ()| senders.refetch());
+    let returned = OAuthReturn::from_query();
+    let availability = Signal::derive(move || {
+        senders
+            .get()
+            .and_then(Result::ok)
+            .map(|list| list.oauth)
+            .unwrap_or_default()
+    });
 
     view! {
         <section id="senders" aria-labelledby="senders-heading">
@@ -40,6 +56,7 @@ pub fn SenderSection() -> impl IntoView {
                 </button>
             </div>
             <p>{t!(i18n, settings.senders_intro)}</p>
+            <OAuthNotice returned open />
             <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match senders.await {
@@ -48,7 +65,7 @@ pub fn SenderSection() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <SenderDialog open on_saved=reload />
+            <SenderDialog open availability on_saved=reload />
             <DeleteDialog open on_deleted=reload />
         </section>
     }
@@ -60,6 +77,7 @@ fn SenderListView(list: SenderList, open: RwSignal<OpenDialog>) -> impl IntoView
     let SenderList {
         platform_default,
         senders,
+        oauth: _,
     } = list;
 
     let default_row = platform_default.map(|address| {

@@ -1,12 +1,14 @@
 use leptos::prelude::*;
 
 use super::OpenDialog;
+use super::provider_buttons::connect;
 use super::texts::format_utc;
+use crate::error::{AppError, ErrorMessage};
 use crate::i18n::*;
 use crate::senders::{SenderKind, SenderStatus, SenderView};
 
-/// Renders one sender: name, address, type, status, last successful test, and its edit and delete
-/// buttons.
+/// Renders one sender: name, address, type, status, last successful test, and its buttons:
+/// "Actualiser" for Google and Microsoft senders, edit and delete.
 #[component]
 pub fn SenderRow(sender: SenderView, open: RwSignal<OpenDialog>) -> impl IntoView {
     let i18n = use_i18n();
@@ -30,6 +32,36 @@ pub fn SenderRow(sender: SenderView, open: RwSignal<OpenDialog>) -> impl IntoVie
     let delete_label = t_string!(i18n, senders.delete_label, email = email.clone()).to_string();
     let for_edit = sender.clone();
     let for_delete = sender.clone();
+    let needs_reauth = sender.status == SenderStatus::NeedsReauthentication;
+    let refresh_error = RwSignal::new(None::<AppError>);
+    let refresh = sender.kind.oauth_provider().map(|provider| {
+        let label = t_string!(i18n, senders.refresh_label, email = email.clone()).to_string();
+        let sender_id = sender.id.clone();
+        let class = if needs_reauth {
+            "icon-button refresh attention"
+        } else {
+            "icon-button refresh"
+        };
+        view! {
+            <button
+                type="button"
+                class=class
+                aria-label=label.clone()
+                title=label
+                on:click=move |_| connect(provider, Some(sender_id.clone()), refresh_error)
+            >
+                <svg aria-hidden="true" viewBox="0 0 24 24" width="18" height="18">
+                    <path d="M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7" fill="none" stroke="currentColor" stroke-width="2" />
+                </svg>
+            </button>
+        }
+    });
+    let reason = match sender.kind.oauth_provider() {
+        Some(provider) if needs_reauth => {
+            Some(t_string!(i18n, senders.needs_reauth_reason, provider = provider.name()).to_string())
+        }
+        _ => None,
+    };
 
     view! {
         <li class="sender" data-sender-id=sender.id.clone()>
@@ -39,8 +71,11 @@ pub fn SenderRow(sender: SenderView, open: RwSignal<OpenDialog>) -> impl IntoVie
                 <span class="badge">{kind}</span>
                 <span class=status_class>{status}</span>
                 <span class="hint">{last_tested}</span>
+                {reason.map(|reason| view! { <p class="reauth-reason">{reason}</p> })}
+                {move || refresh_error.get().map(|error| view! { <ErrorMessage error /> })}
             </div>
             <div class="sender-actions">
+                {refresh}
                 <button
                     type="button"
                     class="icon-button"

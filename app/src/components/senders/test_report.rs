@@ -14,7 +14,7 @@ pub enum TestState {
     /// The server accepted the message; `tested` contains the exact values that passed.
     Succeeded {
         recipient: String,
-        tested: SenderForm,
+        tested: Box<SenderForm>,
     },
     Failed(TestFailure),
     Refused(AppError),

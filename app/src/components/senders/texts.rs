@@ -3,6 +3,7 @@
 use leptos_i18n::I18nContext;
 
 use crate::i18n::*;
+use crate::senders::oauth::CallbackError;
 use crate::senders::settings::Problem;
 use crate::senders::test_send::{FailureKind, Stage};
 
@@ -26,6 +27,7 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: Problem) -> &'static str
 /// Returns the progress line shown while a stage runs.
 pub fn stage_progress(i18n: I18nContext<Locale>, stage: Stage) -> &'static str {
     match stage {
+        Stage::Authorizing => t_string!(i18n, test.authorizing),
         Stage::Connecting => t_string!(i18n, test.connecting),
         Stage::Securing => t_string!(i18n, test.securing),
         Stage::SigningIn => t_string!(i18n, test.signing_in),
@@ -36,6 +38,7 @@ pub fn stage_progress(i18n: I18nContext<Locale>, stage: Stage) -> &'static str {
 /// Returns the stage's name inside "Failed at step: …".
 pub fn stage_name(i18n: I18nContext<Locale>, stage: Stage) -> &'static str {
     match stage {
+        Stage::Authorizing => t_string!(i18n, test.stage_authorizing),
         Stage::Connecting => t_string!(i18n, test.stage_connecting),
         Stage::Securing => t_string!(i18n, test.stage_securing),
         Stage::SigningIn => t_string!(i18n, test.stage_signing_in),
@@ -70,8 +73,32 @@ pub fn failure_advice(i18n: I18nContext<Locale>, kind: FailureKind, certificate_
         FailureKind::Temporary => t_string!(i18n, failure.temporary),
         FailureKind::Rejected => t_string!(i18n, failure.rejected),
         FailureKind::Network => t_string!(i18n, failure.network),
+        FailureKind::OAuthGrantRevoked => t_string!(i18n, failure.oauth_grant_revoked),
+        FailureKind::OAuthClientRejected => t_string!(i18n, failure.oauth_client_rejected),
+        FailureKind::OAuthProviderUnavailable => t_string!(i18n, failure.oauth_provider_unavailable),
+        FailureKind::OAuthTokenRefused => t_string!(i18n, failure.oauth_token_refused),
     };
     text.to_string()
+}
+
+/// Explains why connecting a Google or Microsoft account failed, and what to do.
+pub fn callback_error_text(i18n: I18nContext<Locale>, error: CallbackError) -> &'static str {
+    match error {
+        CallbackError::Denied => t_string!(i18n, oauth_error.denied),
+        CallbackError::AdminApproval => t_string!(i18n, oauth_error.admin_approval),
+        CallbackError::ProviderError => t_string!(i18n, oauth_error.provider_error),
+        CallbackError::StateInvalid => t_string!(i18n, oauth_error.state_invalid),
+        CallbackError::WrongProvider => t_string!(i18n, oauth_error.wrong_provider),
+        CallbackError::ScopeMissing => t_string!(i18n, oauth_error.scope_missing),
+        CallbackError::NoRefreshToken => t_string!(i18n, oauth_error.no_refresh_token),
+        CallbackError::NoEmail => t_string!(i18n, oauth_error.no_email),
+        CallbackError::ExchangeFailed => t_string!(i18n, oauth_error.exchange_failed),
+        CallbackError::OtherMailbox => t_string!(i18n, oauth_error.other_mailbox),
+        CallbackError::AlreadyConnected => t_string!(i18n, oauth_error.already_connected),
+        CallbackError::NotConfigured => t_string!(i18n, oauth_error.not_configured),
+        CallbackError::SenderNotFound => t_string!(i18n, oauth_error.sender_not_found),
+        CallbackError::Unavailable => t_string!(i18n, oauth_error.unavailable),
+    }
 }
 
 /// Formats Unix seconds as `YYYY-MM-DD HH:MM UTC`, identically on the server and in the

@@ -1,0 +1,87 @@
+//! What the settings page shows when the browser comes back from Google or Microsoft: the
+//! dialog for a new grant, a confirmation after "Actualiser", or the reason it failed.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use super::OpenDialog;
+use super::texts::callback_error_text;
+use crate::error::{AppError, ErrorMessage};
+use crate::i18n::*;
+use crate::senders::oauth::{CallbackError, oauth_grant};
+
+/// The query parameters the OAuth callback redirects with.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OAuthReturn {
+    error: Option<CallbackError>,
+    grant_id: Option<String>,
+    renewed: bool,
+}
+
+impl OAuthReturn {
+    /// Reads the parameters once, when the page is rendered.
+    pub fn from_query() -> Self {
+        use_query_map().with_untracked(|query| OAuthReturn {
+            error: query.get("oauth_error").as_deref().and_then(CallbackError::parse),
+            grant_id: query.get("oauth_grant").filter(|id| !id.is_empty()),
+            renewed: query.get("oauth_renewed").is_some(),
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+#[component]
+pub fn OAuthNotice(returned: OAuthReturn, open: RwSignal<OpenDialog>) -> impl IntoView {
+    let i18n = use_i18n();
+    let grant_error = RwSignal::new(None::<AppError>);
+    let navigate = use_navigate();
+
+    // In the browser: open the dialog for a new grant, then drop the parameters from the
+    // address so that a reload does not repeat them.
+    let pending = returned.clone();
+    Effect::new(move |_| {
+        if pending.is_empty() {
+            return;
+        }
+        if let Some(grant_id) = pending.grant_id.clone() {
+            spawn_local(async move {
+                match oauth_grant(grant_id).await {
+                    Ok(grant) => open.set(OpenDialog::Connect(grant)),
+                    Err(error) => grant_error.set(Some(error)),
+                }
+            });
+        }
+        navigate(
+            "/settings#senders",
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..NavigateOptions::default()
+            },
+        );
+    });
+
+    let error = returned.error.map(|error| {
+        view! {
+            <div class="notice error" role="alert">
+                <strong>{t!(i18n, oauth_error.title)}</strong>
+                " "
+                {callback_error_text(i18n, error)}
+            </div>
+        }
+    });
+    let renewed = returned
+        .renewed
+        .then(|| view! { <p class="notice success" role="status">{t!(i18n, senders.refreshed)}</p> });
+
+    view! {
+        {error}
+        {renewed}
+        {move || grant_error.get().map(|error| view! { <ErrorMessage error /> })}
+    }
+}

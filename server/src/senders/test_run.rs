@@ -1,0 +1,174 @@
+//! Test sends: the message goes to the account's own address through exactly the values of
+//! the dialog, and each stage is streamed back as it is reached.
+
+use std::sync::Arc;
+
+use app::error::AppError;
+use app::senders::settings::{SenderForm, ValidSender};
+use app::senders::test_send::{FailureKind, Stage, TestEvent, TestFailure};
+use futures::channel::mpsc::UnboundedSender;
+use futures::stream::BoxStream;
+use sqlx::SqlitePool;
+
+use super::resolve::{SignIn, database_failure};
+use super::{SenderService, store, test_message};
+use crate::accounts::Account;
+use crate::oauth::OAuthService;
+use crate::oauth::service::TokenFailure;
+use crate::oauth::tokens::RefreshError;
+use crate::smtp::{self, SmtpCredentials, SmtpSettings, TransportPolicy};
+
+const RATE_WINDOW_SECS: i64 = 10 * 60;
+
+impl SenderService {
+    pub async fn test(&self, account: Account, form: SenderForm) -> BoxStream<'static, Result<String, AppError>> {
+        let (events, receiver) = futures::channel::mpsc::unbounded::<TestEvent>();
+
+        match self.prepare_test(&account, &form).await {
+            Err(error) => {
+                let _ = events.unbounded_send(TestEvent::Refused(error));
+            }
+            Ok(run) => {
+                tokio::spawn(run.execute(account, events));
+            }
+        }
+
+        Box::pin(futures::StreamExt::map(receiver, |event| {
+            let mut line = serde_json::to_string(&event).map_err(|_| AppError::Internal)?;
+            line.push('\n');
+            Ok(line)
+        }))
+    }
+
+    async fn prepare_test(&self, account: &Account, form: &SenderForm) -> Result<TestRun, AppError> {
+        let resolved = self.resolve(account, form).await?;
+
+        let limit = self.limits.test_sends_per_window;
+        if let Some(retry_after_secs) = store::take_test_slot(&self.pool, &account.id, limit, RATE_WINDOW_SECS)
+            .await
+            .map_err(database_failure("failed to count test sends"))?
+        {
+            tracing::info!(account_id = %account.id, "test send rejected by the rate limit");
+            return Err(AppError::TestRateLimited { retry_after_secs });
+        }
+
+        Ok(TestRun {
+            pool: self.pool.clone(),
+            policy: self.policy.clone(),
+            oauth: self.oauth.clone(),
+            fingerprint: self.proof_fingerprint(account, &resolved),
+            stored_unchanged: resolved.stored_unchanged(form),
+            sender: resolved.sender,
+            sign_in: resolved.sign_in,
+        })
+    }
+}
+
+struct TestRun {
+    pool: SqlitePool,
+    policy: TransportPolicy,
+    oauth: Arc<OAuthService>,
+    sender: ValidSender,
+    sign_in: SignIn,
+    fingerprint: String,
+    /// The stored sender whose saved settings this test exercises unchanged, if any.
+    stored_unchanged: Option<String>,
+}
+
+impl TestRun {
+    async fn execute(self, account: Account, events: UnboundedSender<TestEvent>) {
+        let pool = self.pool.clone();
+        let stored_unchanged = self.stored_unchanged.clone();
+        let outcome = self.send(account.clone(), events.clone()).await;
+        let passed = matches!(outcome, TestEvent::Succeeded { .. });
+
+        if let Some(sender_id) = &stored_unchanged
+            && let Err(error) = store::set_test_outcome(&pool, &account.id, sender_id, passed).await
+        {
+            tracing::error!(%error, account_id = %account.id, sender_id, "failed to record the test outcome");
+        }
+        let _ = events.unbounded_send(outcome);
+    }
+
+    /// Runs the test and returns its final event. It owns its inputs: a future that borrows
+    /// them would need a higher-ranked `Send` proof that the compiler cannot make.
+    async fn send(self, account: Account, events: UnboundedSender<TestEvent>) -> TestEvent {
+        let sender = &self.sender;
+        let credentials = match &self.sign_in {
+            SignIn::Password(password) => password.clone().map(|password| SmtpCredentials::Password {
+                username: sender.username.clone(),
+                password,
+            }),
+            SignIn::OAuth { grant_id } => {
+                let _ = events.unbounded_send(TestEvent::Stage(Stage::Authorizing));
+                match self.oauth.access_token(grant_id).await {
+                    Ok(access_token) => Some(SmtpCredentials::OAuth2 {
+                        username: sender.username.clone(),
+                        access_token,
+                    }),
+                    Err(failure) => return token_failure_event(&account, failure),
+                }
+            }
+        };
+        let settings = SmtpSettings {
+            host: sender.smtp_host.clone(),
+            port: sender.smtp_port,
+            security: sender.security,
+            credentials,
+        };
+        let message = test_message::build(sender, &account.email, &account.locale);
+
+        let stage_events = events.clone();
+        let outcome = smtp::send(&settings, &message, &self.policy, move |stage| {
+            let _ = stage_events.unbounded_send(TestEvent::Stage(stage));
+        })
+        .await;
+
+        match outcome {
+            Ok(()) => match store::record_proof(&self.pool, &account.id, &self.fingerprint).await {
+                Ok(()) => {
+                    tracing::info!(account_id = %account.id, host = %sender.smtp_host, "test send accepted by the server");
+                    TestEvent::Succeeded {
+                        recipient: account.email.clone(),
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(%error, account_id = %account.id, "failed to record the test-send proof");
+                    TestEvent::Refused(AppError::Unavailable)
+                }
+            },
+            Err(failure) => {
+                tracing::info!(
+                    account_id = %account.id,
+                    host = %sender.smtp_host,
+                    stage = ?failure.stage,
+                    kind = ?failure.kind,
+                    "test send failed"
+                );
+                TestEvent::Failed(TestFailure {
+                    stage: failure.stage,
+                    kind: failure.kind,
+                    server_reply: failure.server_reply,
+                    certificate_subject: failure.certificate_subject,
+                })
+            }
+        }
+    }
+}
+
+fn token_failure_event(account: &Account, failure: TokenFailure) -> TestEvent {
+    tracing::info!(account_id = %account.id, ?failure, "test send stopped: no access token");
+    let kind = match failure {
+        TokenFailure::Refresh(RefreshError::Revoked) => FailureKind::OAuthGrantRevoked,
+        TokenFailure::Refresh(RefreshError::ClientRejected) => FailureKind::OAuthClientRejected,
+        TokenFailure::Refresh(RefreshError::Temporary) => FailureKind::OAuthProviderUnavailable,
+        TokenFailure::NotConfigured => return TestEvent::Refused(AppError::OAuthNotConfigured),
+        TokenFailure::App(error) => return TestEvent::Refused(error),
+    };
+    TestEvent::Failed(TestFailure {
+        stage: Stage::Authorizing,
+        kind,
+        server_reply: None,
+        certificate_subject: None,
+    })
+}
