@@ -9,6 +9,8 @@ mod health;
 mod helpers;
 mod logs;
 mod oauth_flow;
+mod oauth_harness;
+mod oauth_senders;
 mod pages;
 mod senders;
 mod smtp_harness;

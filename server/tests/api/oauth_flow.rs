@@ -1,47 +1,15 @@
 //! The OAuth authorization flow against the real provider harness (`end2end/oauth-harness`).
 
 use std::path::Path;
-use std::process::Stdio;
 
 use relais::oauth::flow::{self, FlowError};
 use relais::oauth::providers::{Provider, ProviderConfig, read_provider};
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::oauth_harness::{self, ProviderHarness};
 
 const MAILBOX: &str = "mailbox@example.com";
 const REDIRECT_URL: &str = "http://127.0.0.1:9/oauth/callback";
-
-struct RunningProvider {
-    _child: Child,
-    issuer: String,
-}
-
-async fn start_provider(provider: &str) -> RunningProvider {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/oauth-harness");
-    let options = json!({"provider": provider, "clientId": "relais", "clientSecret": "s3cret", "email": MAILBOX});
-    let mut child = Command::new("node")
-        .arg(dir.join("server.mjs"))
-        .current_dir(&dir)
-        .env("OAUTH_HARNESS_OPTIONS", options.to_string())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node runs the OAuth harness");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines
-        .next_line()
-        .await
-        .unwrap()
-        .expect("the harness prints its address");
-    let listening: Value = serde_json::from_str(&line).unwrap();
-    RunningProvider {
-        _child: child,
-        issuer: listening["issuer"].as_str().unwrap().to_string(),
-    }
-}
 
 fn config_for(provider: Provider, issuer: &str) -> ProviderConfig {
     let prefix = match provider {
@@ -74,13 +42,7 @@ async fn account_id(app: &TestApp) -> String {
 
 /// Follows the provider's authorization URL and returns the `code` and `state` it redirects with.
 async fn authorize(url: &str) -> (String, String) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = client.get(url).send().await.unwrap();
-    assert_eq!(response.status(), 302);
-    let location = reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let location = oauth_harness::authorize(url).await;
     let parameter = |name: &str| {
         location
             .query_pairs()
@@ -92,7 +54,7 @@ async fn authorize(url: &str) -> (String, String) {
 
 #[tokio::test]
 async fn flow_returns_the_mailbox_and_tokens_once() {
-    let provider = start_provider("google").await;
+    let provider = ProviderHarness::start("google", MAILBOX).await;
     let app = spawn_app().await;
     let account = account_id(&app).await;
     let config = config_for(Provider::Google, &provider.issuer);
@@ -140,7 +102,7 @@ async fn flow_returns_the_mailbox_and_tokens_once() {
 
 #[tokio::test]
 async fn flow_rejects_another_session_and_another_provider() {
-    let provider = start_provider("google").await;
+    let provider = ProviderHarness::start("google", MAILBOX).await;
     let app = spawn_app().await;
     let account = account_id(&app).await;
     let google = config_for(Provider::Google, &provider.issuer);

@@ -604,7 +604,7 @@ fn oauth(access_token: &str) -> Option<SmtpCredentials> {
 }
 
 #[tokio::test]
-async fn xoauth2_rejected_token_is_auth_failed() {
+async fn xoauth2_rejected_token_is_a_token_problem() {
     let replies = vec![
         "250-scripted\r\n250 AUTH PLAIN XOAUTH2\r\n",
         "334 eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0=\r\n",
@@ -622,7 +622,7 @@ async fn xoauth2_rejected_token_is_auth_failed() {
     let failure = result.unwrap_err();
     assert_eq!(
         (failure.stage, failure.kind),
-        (Stage::SigningIn, FailureKind::AuthFailed)
+        (Stage::SigningIn, FailureKind::OAuthTokenRefused)
     );
     let reply = failure.server_reply.unwrap();
     assert!(
