@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { port } from './playwright.config';
+import { OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_MAILBOX, startOAuthProvider } from './support/oauth';
 import { SMTP_PASSWORD, SMTP_USERNAME, makeCertificates, startSmtpServer } from './support/smtp';
 
 const root = path.resolve(__dirname, '..');
@@ -38,14 +39,26 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   await assertPortFree(port);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'relais-e2e-'));
   const certificates = makeCertificates(dataDir);
+  // "Google": access tokens live 61 s, so that every send refreshes first (Relais refreshes a
+  // token that expires within a minute) and a revoked grant shows at once.
+  const google = await startOAuthProvider({
+    provider: 'google',
+    clientId: OAUTH_CLIENT_ID,
+    clientSecret: OAUTH_CLIENT_SECRET,
+    email: OAUTH_MAILBOX,
+    accessTokenTtlSecs: 61,
+  });
+  // One SMTP server takes passwords and the provider's XOAUTH2 tokens.
   const smtp = await startSmtpServer({
     tls: 'starttls',
     certFile: certificates.certFile,
     keyFile: certificates.keyFile,
     auth: { username: SMTP_USERNAME, password: SMTP_PASSWORD },
+    xoauth2: { verifyUrl: `${google.issuer}/_harness/tokens/verify` },
   });
-  // Tests read the port to type it in the sender dialog.
+  // Tests read the port to type it in the sender dialog, and the issuer to drive the provider.
   process.env.RELAIS_E2E_SMTP_PORT = String(smtp.port);
+  process.env.RELAIS_E2E_OAUTH_ISSUER = google.issuer;
 
   const server = spawn(path.join(root, 'target/release/relais'), [], {
     cwd: root,
@@ -58,6 +71,13 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       RELAIS_SMTP_ALLOWED_TARGETS: `localhost:${smtp.port}`,
       RELAIS_SMTP_EXTRA_CA_FILE: certificates.caFile,
       RELAIS_TEST_SENDS_PER_10_MIN: '1000',
+      RELAIS_GOOGLE_CLIENT_ID: OAUTH_CLIENT_ID,
+      RELAIS_GOOGLE_CLIENT_SECRET: OAUTH_CLIENT_SECRET,
+      RELAIS_GOOGLE_AUTHORIZE_URL: `${google.issuer}/authorize`,
+      RELAIS_GOOGLE_TOKEN_URL: `${google.issuer}/token`,
+      RELAIS_GOOGLE_REVOKE_URL: `${google.issuer}/revoke`,
+      RELAIS_GOOGLE_SMTP: `localhost:${smtp.port}`,
+      RELAIS_GOOGLE_SMTP_SECURITY: 'starttls',
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -71,6 +91,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   return async () => {
     server.kill('SIGTERM');
     smtp.process.kill('SIGTERM');
+    google.process.kill('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
   };
 }

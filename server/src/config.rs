@@ -290,6 +290,22 @@ impl Config {
                 value: error.value,
                 expected: error.expected,
             })?;
+            if let Some(config) = &config
+                && config.security == app::senders::settings::Security::None
+                && !senders.allow_plaintext_password
+            {
+                let prefix = match provider {
+                    Provider::Google => "RELAIS_GOOGLE",
+                    Provider::Microsoft => "RELAIS_MICROSOFT",
+                };
+                // An access token is a credential like a password, and never crosses the network
+                // in clear unless the operator allowed that.
+                return Err(ConfigError {
+                    variable: format!("{prefix}_SMTP_SECURITY"),
+                    value: "none".to_string(),
+                    expected: "tls or starttls (none needs RELAIS_ALLOW_PLAINTEXT_SMTP_PASSWORD=true)",
+                });
+            }
             oauth_providers.extend(config);
         }
         let oauth_timeout =
@@ -417,6 +433,28 @@ mod tests {
             assert_eq!(error.variable, variable);
             assert!(error.to_string().contains(variable), "{error}");
         }
+    }
+
+    #[test]
+    fn providers_are_read_and_unencrypted_provider_smtp_needs_consent() {
+        let google = [
+            ("RELAIS_GOOGLE_CLIENT_ID", "id"),
+            ("RELAIS_GOOGLE_CLIENT_SECRET", "secret"),
+        ];
+        let config = config_with(&google).unwrap();
+        assert_eq!(config.oauth_providers.len(), 1);
+        assert_eq!(config.oauth_timeout.as_secs(), 10);
+
+        let plaintext = [google[0], google[1], ("RELAIS_GOOGLE_SMTP_SECURITY", "none")];
+        let error = config_with(&plaintext).err().unwrap();
+        assert_eq!(error.variable, "RELAIS_GOOGLE_SMTP_SECURITY");
+        let allowed = [
+            google[0],
+            google[1],
+            ("RELAIS_GOOGLE_SMTP_SECURITY", "none"),
+            ("RELAIS_ALLOW_PLAINTEXT_SMTP_PASSWORD", "true"),
+        ];
+        assert!(config_with(&allowed).is_ok());
     }
 
     #[test]

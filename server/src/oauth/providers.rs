@@ -109,9 +109,10 @@ pub fn read_provider(
         client_secret: SecretString::new(client_secret),
         authorize_url: url("AUTHORIZE_URL", &defaults.authorize_url)?,
         token_url: url("TOKEN_URL", &defaults.token_url)?,
-        revoke_url: match defaults.revoke_url {
-            Some(default) => Some(url("REVOKE_URL", default)?),
-            None => value("REVOKE_URL"),
+        revoke_url: match (defaults.revoke_url, value("REVOKE_URL")) {
+            (Some(default), _) => Some(url("REVOKE_URL", default)?),
+            (None, Some(_)) => Some(url("REVOKE_URL", "")?),
+            (None, None) => None,
         },
         scopes: defaults.scopes.iter().map(|scope| scope.to_string()).collect(),
         required_scope: defaults.required_scope.to_string(),
@@ -149,8 +150,9 @@ impl Defaults {
             Provider::Microsoft => Defaults {
                 authorize_url: format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize"),
                 token_url: format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"),
-                // NOTE: no revocation URL by default; check whether the identity platform offers one for
-                // this flow before relying on RELAIS_MICROSOFT_REVOKE_URL.
+                // The identity platform offers no RFC 7009 revocation endpoint for this flow:
+                // deleting a sender forgets its grant, and the user can remove the app from
+                // their account's permissions.
                 revoke_url: None,
                 scopes: &[
                     "https://outlook.office.com/SMTP.Send",
@@ -237,6 +239,15 @@ mod tests {
         assert_eq!(
             read_provider(Provider::Google, &read).unwrap_err().variable,
             "RELAIS_GOOGLE_TOKEN_URL"
+        );
+        let read = read_with(&[
+            ("RELAIS_MICROSOFT_CLIENT_ID", "id"),
+            ("RELAIS_MICROSOFT_CLIENT_SECRET", "secret"),
+            ("RELAIS_MICROSOFT_REVOKE_URL", "not a url"),
+        ]);
+        assert_eq!(
+            read_provider(Provider::Microsoft, &read).unwrap_err().variable,
+            "RELAIS_MICROSOFT_REVOKE_URL"
         );
     }
 }
