@@ -10,6 +10,7 @@ mod helpers;
 mod logs;
 mod oauth_flow;
 mod oauth_harness;
+mod oauth_instances;
 mod oauth_senders;
 mod pages;
 mod senders;

@@ -48,7 +48,7 @@ impl Form {
             .set("version", sender.version.to_string())
     }
 
-    fn encoded(&self) -> Vec<(String, String)> {
+    pub fn encoded(&self) -> Vec<(String, String)> {
         self.fields
             .iter()
             .map(|(name, value)| (format!("form[{name}]"), value.clone()))
