@@ -6,7 +6,7 @@ export const OAUTH_MAILBOX = 'mailbox@example.com';
 export const OAUTH_CLIENT_ID = 'relais-e2e';
 export const OAUTH_CLIENT_SECRET = 'e2e-client-secret';
 
-/** Starts the OAuth provider harness and resolves with its issuer URL. */
+/** Starts the OAuth provider harness and resolves with its issuer URL and child process. */
 export async function startOAuthProvider(options: object): Promise<{ issuer: string; process: ChildProcess }> {
   const harness = path.resolve(__dirname, '..', 'oauth-harness', 'server.mjs');
   const child = spawn(process.execPath, [harness], {
@@ -16,7 +16,7 @@ export async function startOAuthProvider(options: object): Promise<{ issuer: str
   const lines = readline.createInterface({ input: child.stdout! });
 
   const issuer = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the OAuth harness exited with code ${code}`)));
+    child.once('exit', (code) => reject(new Error(`the OAuth harness exited with code ${code} before listening`)));
     lines.on('line', (line) => {
       const event = JSON.parse(line);
       if (event.event === 'listening') resolve(event.issuer);
@@ -32,5 +32,7 @@ export async function controlProvider(controls: object): Promise<void> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(controls),
   });
-  if (!response.ok) throw new Error(`the OAuth harness refused ${JSON.stringify(controls)}`);
+  if (!response.ok) {
+    throw new Error(`the OAuth harness rejected control ${JSON.stringify(controls)}: HTTP ${response.status}`);
+  }
 }

@@ -2,13 +2,14 @@ import { expect, test } from '@playwright/test';
 import { signUp, uniqueEmail, waitForHydration } from './helpers';
 import { OAUTH_MAILBOX, controlProvider } from '../support/oauth';
 
-test('Google sender: connect, test, save, revoked, "Actualiser", healthy again', async ({ page }) => {
+test('Google sender reconnects after revocation', async ({ page }) => {
   const account = uniqueEmail('oauth');
   await signUp(page, 'Olga Rocha', account);
   await page.goto('/settings');
   await waitForHydration(page);
 
-  // Microsoft is not configured in this run: its button is disabled and says why.
+  // Microsoft is not configured in this run, so its button is disabled and the dialog names
+  // the environment variables to set.
   await page.getByRole('button', { name: 'Ajouter un expéditeur' }).click();
   const dialog = page.getByRole('dialog', { name: "Configuration de l'expéditeur (SMTP)" });
   await expect(dialog.getByRole('button', { name: 'Se connecter avec Microsoft' })).toBeDisabled();
@@ -34,7 +35,8 @@ test('Google sender: connect, test, save, revoked, "Actualiser", healthy again',
   const refresh = row.getByRole('button', { name: `Actualiser la connexion de ${OAUTH_MAILBOX}` });
   await expect(refresh).toBeVisible();
 
-  // The user withdraws access at the provider; the next test send finds out.
+  // The user withdraws access at the provider, so the next test send fails at the
+  // authorization stage.
   await controlProvider({ revokeAll: true });
   await row.getByRole('button', { name: `Modifier l'expéditeur ${OAUTH_MAILBOX}` }).click();
   await dialog.getByRole('button', { name: 'Envoyer un email de test' }).click();
@@ -47,7 +49,7 @@ test('Google sender: connect, test, save, revoked, "Actualiser", healthy again',
   await expect(row).toContainText("Google n'accepte plus l'accès de Relais à cette boîte");
   await expect(refresh).toHaveClass(/attention/);
 
-  // "Actualiser" signs in again and keeps the same sender.
+  // The refresh button ("Actualiser") signs in again and keeps the same sender.
   await refresh.click();
   await expect(page.getByRole('status').filter({ hasText: 'Le compte est reconnecté' })).toBeVisible();
   await expect(row).toContainText('Vérifié');

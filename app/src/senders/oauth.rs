@@ -36,7 +36,7 @@ impl OAuthProvider {
     }
 }
 
-/// Which providers the operator configured (client id and secret set).
+/// Providers that the operator configured with a client id and secret.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthAvailability {
     pub google: bool,
@@ -52,7 +52,7 @@ impl OAuthAvailability {
     }
 }
 
-/// A grant the provider returned that is not a sender yet: the dialog shows its address and
+/// Grant returned by the provider that is not a sender yet. The dialog shows its address and
 /// tests it before the first save.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthGrantView {
@@ -61,11 +61,11 @@ pub struct OAuthGrantView {
     pub email: String,
 }
 
-/// Why the provider's callback did not lead to a grant. It travels to the settings page in the
+/// Reason that the provider's callback produced no grant. It reaches the settings page in the
 /// `oauth_error` query parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CallbackError {
-    /// The user refused the consent screen.
+    /// The user declined the consent screen.
     Denied,
     /// The organisation requires an administrator to approve the app first.
     AdminApproval,
@@ -73,17 +73,21 @@ pub enum CallbackError {
     ProviderError,
     /// The link is missing its state, was already used, expired, or began in another session.
     StateInvalid,
-    /// The answer came back on the other provider's address.
+    /// The callback URL names an unknown provider or a provider other than the one that
+    /// started the authorization, or the sender being renewed uses another provider.
     WrongProvider,
     /// The permission to send mail was not granted.
     ScopeMissing,
-    /// The provider gave no refresh token, so the sender would stop working within the hour.
+    /// The provider returned no refresh token, so the sender would stop working when the first
+    /// access token expires.
     NoRefreshToken,
-    /// The provider did not say which mailbox was connected.
+    /// The provider returned no email address for the connected mailbox.
     NoEmail,
-    /// The provider could not be reached or refused the code.
+    /// The code exchange failed, because the provider could not be reached, rejected the code,
+    /// or has an invalid URL in the settings.
     ExchangeFailed,
-    /// "Actualiser" signed in to another mailbox than the sender's.
+    /// Re-authentication with the refresh button ("Actualiser") signed in to a mailbox other
+    /// than the sender's.
     OtherMailbox,
     /// The account already has a sender with this address.
     AlreadyConnected,
@@ -138,7 +142,8 @@ impl CallbackError {
 }
 
 /// Starts a Google or Microsoft authorization and returns the provider URL to open. With
-/// `sender_id`, the authorization renews that sender's grant ("Actualiser").
+/// `sender_id`, the authorization renews that sender's grant, as the refresh button
+/// ("Actualiser") does.
 #[server(prefix = "/api", endpoint = "start_oauth")]
 pub async fn start_oauth(provider: OAuthProvider, sender_id: Option<String>) -> Result<String, AppError> {
     crate::backend::with_status(

@@ -1,5 +1,6 @@
 //! `GET /oauth/{provider}/callback`, where the provider sends the browser back after consent.
-//! Every outcome redirects to the settings page, which shows the new grant or the problem.
+//! Every outcome redirects to the settings page, which shows the new grant or the error. The
+//! exception is a signed-out browser, which goes to the sign-in page.
 
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub async fn handle(oauth: Arc<OAuthService>, session: Session, provider: String
         Ok(Connected::Renewed { sender_id }) => format!("/settings?oauth_renewed={sender_id}#senders"),
         Err(error) => format!("/settings?oauth_error={}#senders", error.as_str()),
     };
+    // The callback URL carries the authorization code, so the response must not be cached or
+    // send that URL on as a Referer.
     let mut response = Redirect::to(&target).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -34,7 +37,8 @@ pub async fn handle(oauth: Arc<OAuthService>, session: Session, provider: String
     response
 }
 
-/// Extracts the callback's parts; an unreadable query counts as one without state.
+/// Extracts the callback's parts. A query that fails to parse counts as a query without state,
+/// which the callback rejects as invalid.
 pub async fn route(
     oauth: Arc<OAuthService>,
     session: Session,

@@ -2,19 +2,23 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-/// A pending grant that is not saved as a sender within this time is purged.
+/// Maximum age in seconds of a pending grant. An older pending grant is no longer found, and
+/// the next insert of a pending grant deletes it.
 pub const PENDING_MAX_AGE_SECS: i64 = 60 * 60;
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct GrantRow {
     pub id: String,
     pub account_id: String,
+    /// Sender that uses this grant, or `None` while the grant is pending.
     pub sender_id: Option<String>,
     pub provider: String,
     pub email: String,
     pub sealed_refresh_token: Vec<u8>,
     pub sealed_access_token: Vec<u8>,
+    /// Expiry of the access token, in Unix seconds.
     pub access_expires_at: i64,
+    /// Time in Unix seconds at which the provider rejected the refresh token, or `None`.
     pub revoked_at: Option<i64>,
 }
 
@@ -29,6 +33,8 @@ pub struct SealedTokens {
     pub access_expires_at: i64,
 }
 
+/// Inserts a pending grant. Deletes first the pending grants of every account that are older
+/// than `PENDING_MAX_AGE_SECS`.
 pub async fn insert_pending(
     pool: &SqlitePool,
     grant_id: &str,
@@ -90,8 +96,8 @@ pub async fn find_for_sender(pool: &SqlitePool, account_id: &str, sender_id: &st
         .await
 }
 
-/// Attaches a pending grant to the sender just created; returns whether the grant was still
-/// pending.
+/// Attaches a pending grant to the sender just created. Returns false if the account has no
+/// pending grant with this id, for example because another save attached it first.
 pub async fn attach(
     connection: &mut SqliteConnection,
     account_id: &str,
@@ -111,8 +117,8 @@ pub async fn attach(
     Ok(result.rows_affected() == 1)
 }
 
-/// Takes the refresh lease of a grant until `until`; returns false while another caller holds
-/// it.
+/// Takes the refresh lease of a grant until `until`, in Unix seconds. Returns false while
+/// another caller holds a lease that has not expired.
 pub async fn take_lease(pool: &SqlitePool, grant_id: &str, until: i64) -> sqlx::Result<bool> {
     let result =
         sqlx::query("UPDATE oauth_grants SET refresh_lease_until = $1 WHERE id = $2 AND refresh_lease_until < $3")
@@ -151,7 +157,7 @@ pub async fn store_refreshed(pool: &SqlitePool, grant_id: &str, tokens: &SealedT
     Ok(())
 }
 
-/// Records that the provider refused the grant, and marks its sender as needing
+/// Records that the provider rejected the grant, and marks its sender as needing
 /// re-authentication, in one transaction.
 pub async fn mark_revoked(pool: &SqlitePool, grant_id: &str) -> sqlx::Result<()> {
     let now = crate::db::now();
@@ -182,6 +188,7 @@ pub async fn replace_for_sender(
 ) -> sqlx::Result<bool> {
     let now = crate::db::now();
     let mut transaction = pool.begin().await?;
+
     let updated = sqlx::query(
         "UPDATE oauth_grants SET key_id = $1, sealed_refresh_token = $2, sealed_access_token = $3,
              access_expires_at = $4, revoked_at = NULL, refresh_lease_until = 0, updated_at = $5
@@ -200,6 +207,7 @@ pub async fn replace_for_sender(
     if updated != 1 {
         return Ok(false);
     }
+
     sqlx::query(
         "UPDATE senders SET status = 'verified', status_reason = NULL, version = version + 1, updated_at = $1
          WHERE id = $2 AND account_id = $3",
@@ -209,6 +217,7 @@ pub async fn replace_for_sender(
     .bind(account_id)
     .execute(&mut *transaction)
     .await?;
+
     transaction.commit().await?;
     Ok(true)
 }

@@ -19,7 +19,7 @@ use crate::smtp::SecretString;
 
 /// An access token that expires within this many seconds is refreshed before use.
 const REFRESH_MARGIN_SECS: i64 = 60;
-/// How often a caller waiting for another caller's refresh looks at the result.
+/// Interval at which a caller that waits for another caller's refresh rereads the grant.
 const LEASE_POLL: Duration = Duration::from_millis(100);
 
 const REFRESH_TOKEN: &str = "refresh_token";
@@ -44,12 +44,13 @@ pub struct CallbackQuery {
     pub error_description: Option<String>,
 }
 
-/// What a successful callback produced.
+/// Result of a successful callback.
 #[derive(Debug)]
 pub enum Connected {
     /// A new grant, waiting for its test send and first save.
     Pending { grant_id: String },
-    /// The grant of an existing sender was renewed ("Actualiser").
+    /// Renewed grant of an existing sender, after the user clicked its refresh button
+    /// ("Actualiser").
     Renewed { sender_id: String },
 }
 
@@ -64,7 +65,9 @@ fn token_context(kind: &str, account_id: &str, grant_id: &str) -> String {
     format!("relais/oauth-grant/{kind}/{account_id}/{grant_id}")
 }
 
-/// Sorts an error that the provider put in the redirect into what the user can do about it.
+/// Maps an error in the provider's redirect to the `CallbackError` shown to the user. An
+/// `access_denied` or `interaction_required` whose description contains one of the markers
+/// below needs an administrator's approval.
 fn provider_error(error: &str, description: Option<&str>) -> CallbackError {
     let description = description.unwrap_or_default().to_ascii_lowercase();
     let needs_admin = ["aadsts65001", "aadsts90094", "admin"]
@@ -101,7 +104,8 @@ impl OAuthService {
         crypto::fingerprint(&self.key, &["oauth-session", session_id])
     }
 
-    /// Starts an authorization for a new sender, or for `sender` when renewing its grant.
+    /// Starts an authorization for a new sender, or for `sender_id` when renewing its grant.
+    /// Returns the provider URL to send the browser to.
     pub async fn start(
         &self,
         account_id: &str,
@@ -122,12 +126,13 @@ impl OAuthService {
         )
         .await
         .map_err(|error| {
-            tracing::error!(%error, provider = provider.as_str(), "failed to start an authorization");
+            tracing::error!(%error, account_id, provider = provider.as_str(), "failed to start an authorization");
             AppError::Unavailable
         })
     }
 
-    /// Handles the provider's redirect back to Relais.
+    /// Completes an authorization from the provider's redirect back to Relais. Stores a new
+    /// grant as pending, or replaces the tokens of the sender being re-authenticated.
     pub async fn finish(
         &self,
         account_id: &str,
@@ -140,13 +145,25 @@ impl OAuthService {
         let state = query.state.as_deref().filter(|state| !state.is_empty());
 
         if let Some(error) = query.error.as_deref() {
-            if let Some(state) = state {
-                flow::discard(&self.pool, state).await.ok();
+            if let Some(state) = state
+                && let Err(discard_error) = flow::discard(&self.pool, state).await
+            {
+                tracing::warn!(%discard_error, account_id, "failed to discard the authorization state");
             }
-            tracing::info!(provider = provider.as_str(), error, "the provider returned an error");
+            tracing::info!(
+                account_id,
+                provider = provider.as_str(),
+                error,
+                "authorization failed: the provider returned an error"
+            );
             return Err(provider_error(error, query.error_description.as_deref()));
         }
         let (Some(state), Some(code)) = (state, query.code.as_deref()) else {
+            tracing::info!(
+                account_id,
+                provider = provider.as_str(),
+                "callback rejected: missing state or code"
+            );
             return Err(CallbackError::StateInvalid);
         };
 
@@ -163,7 +180,7 @@ impl OAuthService {
         )
         .await
         .map_err(|error| {
-            tracing::warn!(%error, account_id, provider = provider.as_str(), "authorization refused");
+            tracing::warn!(%error, account_id, provider = provider.as_str(), "failed to complete the authorization");
             match error {
                 FlowError::InvalidState => CallbackError::StateInvalid,
                 FlowError::WrongProvider => CallbackError::WrongProvider,
@@ -183,7 +200,7 @@ impl OAuthService {
 
     async fn keep_pending(&self, account_id: &str, grant: Grant) -> Result<Connected, CallbackError> {
         let unavailable = |error: sqlx::Error| {
-            tracing::error!(%error, "failed to store a pending grant");
+            tracing::error!(%error, account_id, "failed to store a pending grant");
             CallbackError::Unavailable
         };
         if store::find_by_email(&self.pool, account_id, &grant.email)
@@ -222,7 +239,7 @@ impl OAuthService {
 
     async fn renew(&self, account_id: &str, sender_id: &str, grant: Grant) -> Result<Connected, CallbackError> {
         let unavailable = |error: sqlx::Error| {
-            tracing::error!(%error, "failed to renew a grant");
+            tracing::error!(%error, account_id, sender_id, "failed to renew a grant");
             CallbackError::Unavailable
         };
         let sender = store::find(&self.pool, account_id, sender_id)
@@ -293,19 +310,24 @@ impl OAuthService {
         };
         let plaintext = crypto::open(&self.key, sealed, &token_context(kind, &grant.account_id, &grant.id))
             .map_err(|_| {
-                tracing::error!(account_id = %grant.account_id, grant_id = %grant.id, kind, "stored token does not decrypt");
+                tracing::error!(account_id = %grant.account_id, grant_id = %grant.id, kind, "failed to decrypt a stored token");
                 AppError::SecretUnreadable
             })?;
-        String::from_utf8(plaintext)
-            .map(SecretString::new)
-            .map_err(|_| AppError::SecretUnreadable)
+        String::from_utf8(plaintext).map(SecretString::new).map_err(|_| {
+            tracing::error!(account_id = %grant.account_id, grant_id = %grant.id, kind, "stored token is not valid UTF-8");
+            AppError::SecretUnreadable
+        })
     }
 
-    /// Returns a grant's access token, refreshed first when it expires within a minute.
+    /// Returns a grant's access token, refreshed first when it expires within
+    /// `REFRESH_MARGIN_SECS`.
     ///
-    /// Only the caller that takes the grant's lease refreshes; the others, on this instance or
-    /// another one, wait for the lease to end and use the token it stored.
+    /// Only the caller that takes the grant's lease refreshes. Other callers, on this instance
+    /// or another one, poll the grant until the refreshed token is stored or the lease expires.
+    /// A caller that still has no token after the lease time fails with `Temporary`.
     pub async fn access_token(&self, grant_id: &str) -> Result<SecretString, TokenFailure> {
+        // The lease covers a whole refresh: three attempts (`REFRESH_ATTEMPTS` in tokens.rs) of
+        // up to `request_timeout` plus one second each, and 5 s for the pauses between them.
         let lease_secs = (self.request_timeout.as_secs() as i64 + 1) * 3 + 5;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(lease_secs as u64 + 1);
 
@@ -323,7 +345,7 @@ impl OAuthService {
 
             let leased = grants::take_lease(&self.pool, grant_id, crate::db::now() + lease_secs)
                 .await
-                .map_err(database_failure)?;
+                .map_err(database_failure(grant_id))?;
             if !leased {
                 if tokio::time::Instant::now() >= deadline {
                     return Err(TokenFailure::Refresh(RefreshError::Temporary));
@@ -337,7 +359,7 @@ impl OAuthService {
             if grant.access_expires_at > crate::db::now() + REFRESH_MARGIN_SECS && grant.revoked_at.is_none() {
                 grants::release_lease(&self.pool, grant_id)
                     .await
-                    .map_err(database_failure)?;
+                    .map_err(database_failure(grant_id))?;
                 return self.open(&grant, ACCESS_TOKEN).map_err(TokenFailure::App);
             }
             return self.refresh_leased(&grant, config).await;
@@ -347,19 +369,27 @@ impl OAuthService {
     async fn load(&self, grant_id: &str) -> Result<GrantRow, TokenFailure> {
         grants::find(&self.pool, grant_id)
             .await
-            .map_err(database_failure)?
+            .map_err(database_failure(grant_id))?
             .ok_or(TokenFailure::App(AppError::SenderNotFound))
+    }
+
+    /// Releases the refresh lease after a failed refresh. A failure is only logged, because the
+    /// lease also expires on its own.
+    async fn release_lease(&self, grant_id: &str) {
+        if let Err(error) = grants::release_lease(&self.pool, grant_id).await {
+            tracing::warn!(%error, grant_id, "failed to release the refresh lease");
+        }
     }
 
     async fn refresh_leased(&self, grant: &GrantRow, config: &ProviderConfig) -> Result<SecretString, TokenFailure> {
         let refresh_token = match self.open(grant, REFRESH_TOKEN) {
             Ok(token) => token,
             Err(error) => {
-                grants::release_lease(&self.pool, &grant.id).await.ok();
+                self.release_lease(&grant.id).await;
                 return Err(TokenFailure::App(error));
             }
         };
-        match tokens::refresh(config, &self.http, &refresh_token).await {
+        match tokens::refresh(config, &self.http, &grant.id, &refresh_token).await {
             Ok(refreshed) => {
                 let rotated = refreshed.refresh_token.unwrap_or(refresh_token);
                 let sealed = self.seal(
@@ -369,52 +399,72 @@ impl OAuthService {
                     &rotated,
                     refreshed.expires_at,
                 );
+                // NOTE: if this write fails after the provider rotated the refresh token, the new
+                // refresh token is lost and the next refresh may get `invalid_grant`.
                 grants::store_refreshed(&self.pool, &grant.id, &sealed)
                     .await
-                    .map_err(database_failure)?;
+                    .map_err(database_failure(&grant.id))?;
                 tracing::info!(grant_id = %grant.id, provider = %grant.provider, "access token refreshed");
                 Ok(refreshed.access_token)
             }
             Err(RefreshError::Revoked) => {
                 grants::mark_revoked(&self.pool, &grant.id)
                     .await
-                    .map_err(database_failure)?;
-                tracing::warn!(grant_id = %grant.id, sender_id = ?grant.sender_id, "grant revoked; the sender needs re-authentication");
+                    .map_err(database_failure(&grant.id))?;
+                tracing::warn!(
+                    account_id = %grant.account_id,
+                    grant_id = %grant.id,
+                    sender_id = ?grant.sender_id,
+                    "grant revoked by the provider, the sender needs re-authentication"
+                );
                 Err(TokenFailure::Refresh(RefreshError::Revoked))
             }
             Err(error) => {
-                grants::release_lease(&self.pool, &grant.id).await.ok();
+                self.release_lease(&grant.id).await;
                 Err(TokenFailure::Refresh(error))
             }
         }
     }
 
-    /// Revokes the grant at the provider, where it offers a revocation endpoint. Never fails:
-    /// a failed revocation is only logged.
+    /// Revokes the grant at the provider, where the provider has a revocation endpoint.
+    /// Failures are logged and not returned.
     pub async fn revoke(&self, grant: &GrantRow) {
         let Some(config) = Provider::parse(&grant.provider).and_then(|provider| self.config(provider)) else {
-            tracing::warn!(grant_id = %grant.id, "cannot revoke a grant of a provider that is not configured");
+            tracing::warn!(
+                grant_id = %grant.id,
+                provider = %grant.provider,
+                "grant not revoked at the provider: provider not configured"
+            );
             return;
         };
         match self.open(grant, REFRESH_TOKEN) {
-            Ok(refresh_token) => tokens::revoke(config, &self.http, &refresh_token).await,
-            Err(_) => tracing::warn!(grant_id = %grant.id, "cannot revoke a grant whose token does not decrypt"),
+            Ok(refresh_token) => tokens::revoke(config, &self.http, &grant.id, &refresh_token).await,
+            Err(_) => tracing::warn!(
+                grant_id = %grant.id,
+                provider = %grant.provider,
+                "grant not revoked at the provider: failed to decrypt the refresh token"
+            ),
         }
     }
 }
 
-/// Why no access token could be had.
+/// Reason that no access token is available.
 #[derive(Debug)]
 pub enum TokenFailure {
+    /// Failed refresh, or a grant that the provider already rejected.
     Refresh(RefreshError),
-    /// The grant's provider is no longer configured.
+    /// Grant whose provider is no longer configured.
     NotConfigured,
+    /// Missing grant, unreadable stored token or database failure.
     App(AppError),
 }
 
-fn database_failure(error: sqlx::Error) -> TokenFailure {
-    tracing::error!(%error, "token storage failed");
-    TokenFailure::App(AppError::Unavailable)
+/// Logs a database error on the tokens of `grant_id` and maps it to `Unavailable`.
+fn database_failure(grant_id: &str) -> impl FnOnce(sqlx::Error) -> TokenFailure {
+    move |error| {
+        tracing::error!(%error, grant_id, "failed to read or write the grant tokens");
+        TokenFailure::App(AppError::Unavailable)
+    }
 }
 
 #[cfg(test)]
@@ -423,7 +473,7 @@ mod tests {
     use app::senders::oauth::CallbackError;
 
     #[test]
-    fn provider_errors_are_sorted() {
+    fn provider_error_maps_to_callback_error() {
         assert_eq!(provider_error("access_denied", None), CallbackError::Denied);
         assert_eq!(
             provider_error(

@@ -14,20 +14,22 @@ use super::flow;
 use super::providers::ProviderConfig;
 use crate::smtp::SecretString;
 
-/// Attempts of one refresh when the provider fails temporarily, and the first pause between
-/// them (doubled after each attempt).
+/// Maximum number of attempts for one refresh while the provider fails temporarily.
 const REFRESH_ATTEMPTS: u32 = 3;
+/// Pause before the second attempt. Each later pause is twice the previous one.
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
-/// Why the provider did not give a new access token.
+/// Reason that a refresh produced no new access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshError {
-    /// `invalid_grant`: the user revoked access, changed password, or the grant expired.
+    /// The provider returned `invalid_grant`, because the user revoked access or changed their
+    /// password, or because the grant expired.
     Revoked,
-    /// The provider refused Relais itself (`invalid_client`, `unauthorized_client`): the
-    /// operator's client id or secret is wrong.
+    /// The provider rejected the client credentials (`invalid_client`, `unauthorized_client`),
+    /// or the configured provider URLs are invalid. The operator must fix the settings.
     ClientRejected,
-    /// Timeout, network error or 5xx: worth trying again later.
+    /// A timeout, network error, HTTP 5xx or any other error response, so a later retry may
+    /// succeed.
     Temporary,
 }
 
@@ -41,14 +43,14 @@ pub struct Refreshed {
 
 #[derive(Debug, thiserror::Error)]
 enum CallError {
-    #[error("the token endpoint answered HTTP {0}")]
+    #[error("the token endpoint returned HTTP {0}")]
     ServerStatus(u16),
     #[error(transparent)]
     Http(#[from] HttpClientError<reqwest::Error>),
 }
 
-/// An HTTP client for oauth2 that turns 5xx answers into transport errors, so that a failing
-/// provider is never mistaken for one that refused the grant.
+/// An HTTP client for oauth2 that turns HTTP 5xx responses into transport errors. A 5xx thus
+/// counts as temporary even when its body contains an OAuth error such as `invalid_grant`.
 struct ServerErrorsAsFailures<'a>(&'a reqwest::Client);
 
 impl<'c> AsyncHttpClient<'c> for ServerErrorsAsFailures<'_> {
@@ -66,21 +68,23 @@ impl<'c> AsyncHttpClient<'c> for ServerErrorsAsFailures<'_> {
     }
 }
 
-/// Exchanges the refresh token for a new access token, retrying temporary failures with
-/// back-off.
+/// Exchanges the refresh token of grant `grant_id` for a new access token, retrying temporary
+/// failures with back-off. `grant_id` only labels the log lines.
 pub async fn refresh(
     config: &ProviderConfig,
     http: &reqwest::Client,
+    grant_id: &str,
     refresh_token: &SecretString,
 ) -> Result<Refreshed, RefreshError> {
     let mut pause = FIRST_BACKOFF;
     for attempt in 1..=REFRESH_ATTEMPTS {
-        match refresh_once(config, http, refresh_token).await {
+        match refresh_once(config, http, grant_id, refresh_token).await {
             Err(RefreshError::Temporary) if attempt < REFRESH_ATTEMPTS => {
                 tracing::warn!(
                     provider = config.provider.as_str(),
+                    grant_id,
                     attempt,
-                    "token refresh failed temporarily"
+                    "token refresh failed temporarily, retrying"
                 );
                 tokio::time::sleep(pause).await;
                 pause *= 2;
@@ -94,16 +98,21 @@ pub async fn refresh(
 async fn refresh_once(
     config: &ProviderConfig,
     http: &reqwest::Client,
+    grant_id: &str,
     refresh_token: &SecretString,
 ) -> Result<Refreshed, RefreshError> {
-    // Any redirect URL will do: the token endpoint checks it only for authorization codes.
-    let client = flow::client(config, "http://localhost/").map_err(|_| RefreshError::ClientRejected)?;
+    // Any redirect URL will do, because the token endpoint checks it only for authorization codes.
+    let client = flow::client(config, "http://localhost/").map_err(|error| {
+        tracing::error!(provider = config.provider.as_str(), grant_id, %error, "token refresh failed: invalid provider URL");
+        RefreshError::ClientRejected
+    })?;
     let response = client
         .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_string()))
         .request_async(&ServerErrorsAsFailures(http))
         .await
-        .map_err(|error| classify(config, error))?;
+        .map_err(|error| classify(config, grant_id, error))?;
 
+    // A response without `expires_in` gets a lifetime of one hour.
     let lifetime = response.expires_in().map_or(3600, |duration| duration.as_secs() as i64);
     Ok(Refreshed {
         access_token: SecretString::new(response.access_token().secret().clone()),
@@ -114,41 +123,54 @@ async fn refresh_once(
     })
 }
 
+/// Maps a failed token request to a `RefreshError` and logs it.
 fn classify<E: std::error::Error>(
     config: &ProviderConfig,
+    grant_id: &str,
     error: RequestTokenError<E, oauth2::basic::BasicErrorResponse>,
 ) -> RefreshError {
     let provider = config.provider.as_str();
     match error {
         RequestTokenError::ServerResponse(response) => match response.error() {
             BasicErrorResponseType::InvalidGrant => {
-                tracing::warn!(provider, "the provider refused the refresh token (invalid_grant)");
+                tracing::warn!(
+                    provider,
+                    grant_id,
+                    "refresh token rejected by the provider (invalid_grant)"
+                );
                 RefreshError::Revoked
             }
             BasicErrorResponseType::InvalidClient | BasicErrorResponseType::UnauthorizedClient => {
-                tracing::error!(provider, error = %response.error(), "the provider refused the client credentials");
+                tracing::error!(
+                    provider,
+                    grant_id,
+                    error = %response.error(),
+                    "client credentials rejected by the provider, check the client id and secret"
+                );
                 RefreshError::ClientRejected
             }
             other => {
-                tracing::warn!(provider, error = %other, "the token endpoint returned an error");
+                tracing::warn!(provider, grant_id, error = %other, "token refresh failed: the token endpoint returned an error");
                 RefreshError::Temporary
             }
         },
         other => {
-            tracing::warn!(provider, error = %other, "the token endpoint could not be reached");
+            tracing::warn!(provider, grant_id, error = %other, "token refresh request failed");
             RefreshError::Temporary
         }
     }
 }
 
 /// Asks the provider to revoke the grant of `refresh_token`, where the provider has a
-/// revocation endpoint. Failures are logged and otherwise ignored.
-pub async fn revoke(config: &ProviderConfig, http: &reqwest::Client, refresh_token: &SecretString) {
+/// revocation endpoint. Failures are logged and otherwise ignored. `grant_id` only labels the
+/// log lines.
+pub async fn revoke(config: &ProviderConfig, http: &reqwest::Client, grant_id: &str, refresh_token: &SecretString) {
     let provider = config.provider.as_str();
     let Some(revoke_url) = &config.revoke_url else {
         tracing::info!(
             provider,
-            "the provider has no revocation endpoint; the grant was only forgotten"
+            grant_id,
+            "grant deleted locally only, because the provider has no revocation endpoint"
         );
         return;
     };
@@ -163,12 +185,15 @@ pub async fn revoke(config: &ProviderConfig, http: &reqwest::Client, refresh_tok
         .send()
         .await;
     match outcome {
-        Ok(response) if response.status().is_success() => tracing::info!(provider, "grant revoked at the provider"),
+        Ok(response) if response.status().is_success() => {
+            tracing::info!(provider, grant_id, "grant revoked at the provider");
+        }
         Ok(response) => tracing::warn!(
             provider,
+            grant_id,
             status = response.status().as_u16(),
-            "the provider refused to revoke the grant"
+            "grant revocation rejected by the provider"
         ),
-        Err(error) => tracing::warn!(provider, %error, "the revocation endpoint could not be reached"),
+        Err(error) => tracing::warn!(provider, grant_id, %error, "grant revocation request failed"),
     }
 }

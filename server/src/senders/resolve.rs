@@ -12,7 +12,7 @@ use crate::oauth::grants::{self, GrantRow};
 use crate::oauth::providers::{Provider, ProviderConfig};
 use crate::smtp::SecretString;
 
-/// How the sender signs in to its SMTP server.
+/// Authentication method that the sender uses on its SMTP server.
 pub enum SignIn {
     /// A password (typed now, or the stored one), or no authentication at all.
     Password(Option<SecretString>),
@@ -20,7 +20,7 @@ pub enum SignIn {
     OAuth { grant_id: String },
 }
 
-/// A form that passed validation, with what it is about.
+/// Validated form, with the stored sender it edits, its authentication method and its kind.
 pub struct Resolved {
     /// The stored sender being edited, if any.
     pub stored: Option<SenderRow>,
@@ -31,8 +31,8 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    /// The id of the stored sender when the test exercises its saved settings unchanged, so
-    /// the test result can update its status.
+    /// Returns the id of the stored sender when this test exercises its saved settings
+    /// unchanged, so that the test outcome can update the sender's status.
     pub fn stored_unchanged(&self, form: &SenderForm) -> Option<String> {
         let row = self.stored.as_ref()?;
         let unchanged = match self.sign_in {
@@ -62,30 +62,31 @@ pub fn secret_context(account_id: &str, sender_id: &str, kind: &str) -> String {
     format!("relais/sender-secret/{kind}/{account_id}/{sender_id}")
 }
 
-pub fn database_failure(context: &'static str) -> impl FnOnce(sqlx::Error) -> AppError {
+/// Logs a database error with the account id and `context`, and maps it to `Unavailable`.
+pub fn database_failure(account_id: &str, context: &'static str) -> impl FnOnce(sqlx::Error) -> AppError {
     move |error| {
-        tracing::error!(%error, "{context}");
+        tracing::error!(%error, account_id, "{context}");
         AppError::Unavailable
     }
 }
 
 impl SenderService {
-    /// Validates the form and finds the credentials it uses. Another account's sender or grant
-    /// is "not found".
+    /// Validates the form and finds the credentials it uses. A sender of another account is
+    /// rejected as not found, and a pending grant of another account as expired.
     pub(super) async fn resolve(&self, account: &Account, form: &SenderForm) -> Result<Resolved, AppError> {
         let stored = self.stored_sender(account, form).await?;
         match (&stored, &form.oauth_grant) {
             (None, Some(grant_id)) => {
                 let grant = grants::find_pending(&self.pool, &account.id, grant_id)
                     .await
-                    .map_err(database_failure("failed to load the pending grant"))?
+                    .map_err(database_failure(&account.id, "failed to load the pending grant"))?
                     .ok_or(AppError::OAuthGrantExpired)?;
                 self.resolve_oauth(form, stored, grant)
             }
             (Some(row), _) if row.kind != "smtp" => {
                 let grant = grants::find_for_sender(&self.pool, &account.id, &row.id)
                     .await
-                    .map_err(database_failure("failed to load the sender's grant"))?
+                    .map_err(database_failure(&account.id, "failed to load the sender's grant"))?
                     .ok_or(AppError::OAuthGrantExpired)?;
                 self.resolve_oauth(form, stored, grant)
             }
@@ -136,7 +137,7 @@ impl SenderService {
         };
         let row = store::find(&self.pool, &account.id, sender_id)
             .await
-            .map_err(database_failure("failed to load the sender"))?;
+            .map_err(database_failure(&account.id, "failed to load the sender"))?;
         if row.is_none() {
             tracing::warn!(account_id = %account.id, sender_id, "sender not found for this account");
             return Err(AppError::SenderNotFound);
@@ -160,16 +161,19 @@ impl SenderService {
         };
         let sealed = store::sealed_secret(&self.pool, &row.id, SMTP_PASSWORD)
             .await
-            .map_err(database_failure("failed to load the stored password"))?
+            .map_err(database_failure(&account.id, "failed to load the stored password"))?
             .ok_or(AppError::SecretUnreadable)?;
         let plaintext = crypto::open(&self.key, &sealed, &secret_context(&account.id, &row.id, SMTP_PASSWORD))
             .map_err(|_| {
-                tracing::error!(account_id = %account.id, sender_id = %row.id, "stored SMTP password does not decrypt");
+                tracing::error!(account_id = %account.id, sender_id = %row.id, "failed to decrypt the stored SMTP password");
                 AppError::SecretUnreadable
             })?;
         String::from_utf8(plaintext)
             .map(|password| Some(SecretString::new(password)))
-            .map_err(|_| AppError::SecretUnreadable)
+            .map_err(|_| {
+                tracing::error!(account_id = %account.id, sender_id = %row.id, "stored SMTP password is not valid UTF-8");
+                AppError::SecretUnreadable
+            })
     }
 
     /// Computes the keyed fingerprint of the values a test send depends on.

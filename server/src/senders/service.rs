@@ -32,7 +32,7 @@ impl SenderService {
     pub async fn list(&self, account: &Account) -> Result<SenderList, AppError> {
         let rows = store::list(&self.pool, &account.id)
             .await
-            .map_err(database_failure("failed to list senders"))?;
+            .map_err(database_failure(&account.id, "failed to list senders"))?;
         Ok(SenderList {
             platform_default: self.platform_default.clone(),
             senders: rows.iter().map(SenderRow::view).collect(),
@@ -45,7 +45,7 @@ impl SenderService {
         let fingerprint = self.proof_fingerprint(account, &resolved);
         let Some(tested_at) = store::proof_time(&self.pool, &account.id, &fingerprint, PROOF_MAX_AGE_SECS)
             .await
-            .map_err(database_failure("failed to check the test-send proof"))?
+            .map_err(database_failure(&account.id, "failed to check the test-send proof"))?
         else {
             tracing::info!(account_id = %account.id, "save rejected: no matching test send");
             return Err(AppError::TestRequired);
@@ -61,13 +61,13 @@ impl SenderService {
             .pool
             .begin()
             .await
-            .map_err(database_failure("failed to start the save"))?;
+            .map_err(database_failure(&account.id, "failed to start the save"))?;
 
         let written = match stored {
             None => {
                 let count = store::count(&mut transaction, &account.id)
                     .await
-                    .map_err(database_failure("failed to count senders"))?;
+                    .map_err(database_failure(&account.id, "failed to count senders"))?;
                 if count >= i64::from(self.limits.max_senders) {
                     return Err(AppError::SenderLimitReached {
                         max: self.limits.max_senders,
@@ -99,7 +99,7 @@ impl SenderService {
         };
         match written {
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Err(AppError::SenderDuplicate),
-            Err(error) => return Err(database_failure("failed to store the sender")(error)),
+            Err(error) => return Err(database_failure(&account.id, "failed to store the sender")(error)),
             Ok(false) => return Err(AppError::VersionConflict),
             Ok(true) => {}
         }
@@ -108,7 +108,7 @@ impl SenderService {
             SignIn::OAuth { grant_id } if stored.is_none() => {
                 let attached = grants::attach(&mut transaction, &account.id, grant_id, &sender_id)
                     .await
-                    .map_err(database_failure("failed to attach the grant"))?;
+                    .map_err(database_failure(&account.id, "failed to attach the grant"))?;
                 if !attached {
                     return Err(AppError::OAuthGrantExpired);
                 }
@@ -121,24 +121,24 @@ impl SenderService {
                         let sealed = crypto::seal(&self.key, password.expose().as_bytes(), &context);
                         store::store_secret(&mut transaction, &sender_id, SMTP_PASSWORD, &sealed)
                             .await
-                            .map_err(database_failure("failed to store the sender password"))?;
+                            .map_err(database_failure(&account.id, "failed to store the sender password"))?;
                     }
                     Some(_) => {}
                     None => store::delete_secret(&mut transaction, &sender_id, SMTP_PASSWORD)
                         .await
-                        .map_err(database_failure("failed to remove the sender password"))?,
+                        .map_err(database_failure(&account.id, "failed to remove the sender password"))?,
                 }
             }
         }
         transaction
             .commit()
             .await
-            .map_err(database_failure("failed to commit the sender"))?;
+            .map_err(database_failure(&account.id, "failed to commit the sender"))?;
 
         tracing::info!(account_id = %account.id, sender_id = %sender_id, kind = resolved.kind, created = stored.is_none(), "sender saved");
         let row = store::find(&self.pool, &account.id, &sender_id)
             .await
-            .map_err(database_failure("failed to reload the sender"))?
+            .map_err(database_failure(&account.id, "failed to reload the sender"))?
             .ok_or(AppError::SenderNotFound)?;
         Ok(row.view())
     }
@@ -147,10 +147,10 @@ impl SenderService {
     pub async fn delete(&self, account: &Account, sender_id: &str) -> Result<(), AppError> {
         let grant = grants::find_for_sender(&self.pool, &account.id, sender_id)
             .await
-            .map_err(database_failure("failed to load the sender's grant"))?;
+            .map_err(database_failure(&account.id, "failed to load the sender's grant"))?;
         let deleted = store::delete(&self.pool, &account.id, sender_id)
             .await
-            .map_err(database_failure("failed to delete the sender"))?;
+            .map_err(database_failure(&account.id, "failed to delete the sender"))?;
         if !deleted {
             tracing::warn!(account_id = %account.id, sender_id, "delete of a sender not found for this account");
             return Err(AppError::SenderNotFound);

@@ -1,5 +1,5 @@
-//! Test sends: the message goes to the account's own address through exactly the values of
-//! the dialog, and each stage is streamed back as it is reached.
+//! Test sends. The test message goes to the account's own address with exactly the values in
+//! the dialog, and each stage is streamed back to the browser as it is reached.
 
 use std::sync::Arc;
 
@@ -46,7 +46,7 @@ impl SenderService {
         let limit = self.limits.test_sends_per_window;
         if let Some(retry_after_secs) = store::take_test_slot(&self.pool, &account.id, limit, RATE_WINDOW_SECS)
             .await
-            .map_err(database_failure("failed to count test sends"))?
+            .map_err(database_failure(&account.id, "failed to count test sends"))?
         {
             tracing::info!(account_id = %account.id, "test send rejected by the rate limit");
             return Err(AppError::TestRateLimited { retry_after_secs });
@@ -71,7 +71,7 @@ struct TestRun {
     sender: ValidSender,
     sign_in: SignIn,
     fingerprint: String,
-    /// The stored sender whose saved settings this test exercises unchanged, if any.
+    /// Id of the stored sender whose saved settings this test exercises unchanged, if any.
     stored_unchanged: Option<String>,
 }
 
@@ -90,8 +90,8 @@ impl TestRun {
         let _ = events.unbounded_send(outcome);
     }
 
-    /// Runs the test and returns its final event. It owns its inputs: a future that borrows
-    /// them would need a higher-ranked `Send` proof that the compiler cannot make.
+    /// Runs the test and returns its final event. It takes its inputs by value, because a future
+    /// that borrows them would need a higher-ranked `Send` proof that the compiler cannot make.
     async fn send(self, account: Account, events: UnboundedSender<TestEvent>) -> TestEvent {
         let sender = &self.sender;
         let credentials = match &self.sign_in {
@@ -106,7 +106,7 @@ impl TestRun {
                         username: sender.username.clone(),
                         access_token,
                     }),
-                    Err(failure) => return token_failure_event(&account, failure),
+                    Err(failure) => return token_failure_event(&account, grant_id, failure),
                 }
             }
         };
@@ -156,8 +156,9 @@ impl TestRun {
     }
 }
 
-fn token_failure_event(account: &Account, failure: TokenFailure) -> TestEvent {
-    tracing::info!(account_id = %account.id, ?failure, "test send stopped: no access token");
+/// Logs why the test send got no access token and returns the event that reports it.
+fn token_failure_event(account: &Account, grant_id: &str, failure: TokenFailure) -> TestEvent {
+    tracing::info!(account_id = %account.id, grant_id, ?failure, "test send failed: no access token");
     let kind = match failure {
         TokenFailure::Refresh(RefreshError::Revoked) => FailureKind::OAuthGrantRevoked,
         TokenFailure::Refresh(RefreshError::ClientRejected) => FailureKind::OAuthClientRejected,

@@ -10,7 +10,7 @@ use tokio::process::{Child, Command};
 pub const CLIENT_ID: &str = "relais";
 pub const CLIENT_SECRET: &str = "s3cret";
 
-/// One running provider; it is killed when dropped.
+/// Running OAuth provider harness. Dropping it kills the process.
 pub struct ProviderHarness {
     _child: Child,
     pub issuer: String,
@@ -19,8 +19,8 @@ pub struct ProviderHarness {
 }
 
 impl ProviderHarness {
-    /// Starts a provider that stands in for `name` ("google" or "microsoft") and grants
-    /// `email`.
+    /// Starts a harness that emulates the `name` provider ("google" or "microsoft") and grants
+    /// access to the mailbox `email`.
     pub async fn start(name: &'static str, email: &str) -> Self {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/oauth-harness");
         let options = json!({"provider": name, "clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "email": email});
@@ -88,7 +88,11 @@ impl ProviderHarness {
             .send()
             .await
             .unwrap();
-        assert!(response.status().is_success(), "control {controls} refused");
+        assert!(
+            response.status().is_success(),
+            "harness rejected control {controls}: HTTP {}",
+            response.status()
+        );
     }
 
     pub async fn stats(&self) -> Value {
@@ -109,7 +113,7 @@ impl ProviderHarness {
     }
 }
 
-/// Follows the provider's authorization URL and returns where it redirects the browser.
+/// Follows the provider's authorization URL and returns its redirect location.
 pub async fn authorize(url: &str) -> reqwest::Url {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

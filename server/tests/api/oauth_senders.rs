@@ -37,7 +37,7 @@ async fn setup(name: &'static str, extra: &[(&'static str, String)]) -> Setup {
     Setup { provider, smtp, app }
 }
 
-/// The dialog's values for a Google or Microsoft sender: the SMTP fields stay empty.
+/// Builds the dialog's form for a Google or Microsoft sender, with the SMTP fields left empty.
 fn oauth_form(grant_id: Option<&str>, sender: Option<&SenderView>) -> Form {
     let mut form = Form::starttls(0)
         .set("display_name", "Ana Lopes")
@@ -76,7 +76,7 @@ impl Setup {
         }
     }
 
-    /// Calls `start_oauth` and returns the provider URL.
+    /// Calls `start_oauth` and returns the provider's authorization URL.
     async fn start(&self, sender_id: Option<&str>) -> String {
         let mut form = vec![("provider", self.provider_name())];
         if let Some(sender_id) = sender_id {
@@ -87,7 +87,7 @@ impl Setup {
         response.json().await.unwrap()
     }
 
-    /// Requests the callback URL as the browser would, and returns where Relais redirects.
+    /// Requests the callback URL as the browser would, and returns Relais's redirect location.
     async fn callback_with(&self, client: &reqwest::Client, url: &reqwest::Url) -> String {
         let response = client.get(url.clone()).send().await.unwrap();
         assert!(response.status().is_redirection(), "{}", response.status());
@@ -98,7 +98,7 @@ impl Setup {
         self.callback_with(&self.app.client, url).await
     }
 
-    /// Runs the whole authorization and returns where Relais redirects at the end.
+    /// Runs the whole authorization and returns Relais's final redirect location.
     async fn connect(&self, sender_id: Option<&str>) -> String {
         let provider_url = self.start(sender_id).await;
         let callback = authorize(&provider_url).await;
@@ -132,7 +132,7 @@ impl Setup {
             .unwrap()
     }
 
-    /// Makes Relais believe the stored access token expires in 30 seconds.
+    /// Sets the stored access token to expire in 30 seconds, within the refresh margin.
     async fn expire_soon(&self) {
         sqlx::query("UPDATE oauth_grants SET access_expires_at = $1")
             .bind(relais::db::now() + 30)
@@ -160,7 +160,7 @@ fn failure_kind(events: &[TestEvent]) -> (Stage, FailureKind) {
 }
 
 #[tokio::test]
-async fn google_sender_is_connected_tested_over_xoauth2_and_saved() {
+async fn google_sender_connects_over_xoauth2() {
     let mut setup = setup("google", &[]).await;
 
     let location = setup.connect(None).await;
@@ -209,13 +209,14 @@ async fn google_sender_is_connected_tested_over_xoauth2_and_saved() {
     assert!(page.contains(MAILBOX));
     assert!(!page.contains("eyJ"), "no token reaches the page");
 
-    // The grant was used up by the save: a second save of the same form cannot create a twin.
+    // The save consumed the pending grant, so a second save of the same form cannot create a
+    // duplicate sender.
     let again = setup.app.call("oauth_grant", &[("grant_id", &grant_id)]).await;
     assert_eq!(error_of(again).await, AppError::OAuthGrantExpired);
 }
 
 #[tokio::test]
-async fn microsoft_sender_reads_its_mailbox_from_the_id_token() {
+async fn microsoft_mailbox_comes_from_id_token() {
     let mut setup = setup("microsoft", &[]).await;
 
     let saved = setup.saved_sender().await;
@@ -224,7 +225,7 @@ async fn microsoft_sender_reads_its_mailbox_from_the_id_token() {
 }
 
 #[tokio::test]
-async fn callback_refuses_bad_states_and_provider_errors_without_storing_anything() {
+async fn callback_rejects_bad_states_and_errors() {
     let setup = setup("google", &[]).await;
     let callback_url = |query: &str| setup.app.url(&format!("/oauth/google/callback?{query}"));
 
@@ -267,7 +268,7 @@ async fn callback_refuses_bad_states_and_provider_errors_without_storing_anythin
     let location = setup.callback_with(&other_browser, &callback).await;
     assert_eq!(query_value(&location, "oauth_error").as_deref(), Some("state_invalid"));
 
-    // The provider reports that consent was refused, or that an administrator must approve.
+    // The provider reports that consent was denied, or that an administrator must approve.
     setup.provider.control(json!({"authorizeError": "access_denied"})).await;
     let location = setup.connect(None).await;
     assert_eq!(query_value(&location, "oauth_error").as_deref(), Some("denied"));
@@ -295,7 +296,7 @@ async fn callback_refuses_bad_states_and_provider_errors_without_storing_anythin
 }
 
 #[tokio::test]
-async fn callback_on_the_other_provider_is_refused() {
+async fn callback_rejects_other_provider() {
     let google = ProviderHarness::start("google", MAILBOX).await;
     let microsoft = ProviderHarness::start("microsoft", MAILBOX).await;
     let smtp = Harness::start(with_certificate(json!({"tls": "starttls"}), &CERTIFICATES.localhost)).await;
@@ -320,7 +321,7 @@ async fn callback_on_the_other_provider_is_refused() {
 }
 
 #[tokio::test]
-async fn signed_out_callback_goes_to_sign_in_and_unconfigured_provider_is_refused() {
+async fn signed_out_callback_redirects_to_sign_in() {
     let setup = setup("google", &[]).await;
     let (_, stranger) = setup.app.new_client();
 
@@ -329,16 +330,24 @@ async fn signed_out_callback_goes_to_sign_in_and_unconfigured_provider_is_refuse
         .send()
         .await
         .unwrap();
-    assert!(response.headers()["location"].to_str().unwrap().starts_with("/sign-in"));
 
-    let refused = setup.app.call("start_oauth", &[("provider", "Microsoft")]).await;
-    assert_eq!(error_of(refused).await, AppError::OAuthNotConfigured);
-    let list = setup.app.senders().await;
-    assert!(list.oauth.google && !list.oauth.microsoft);
+    assert!(response.headers()["location"].to_str().unwrap().starts_with("/sign-in"));
 }
 
 #[tokio::test]
-async fn access_token_expiring_within_a_minute_is_refreshed_and_the_rotated_token_stored() {
+async fn unconfigured_provider_is_rejected() {
+    let setup = setup("google", &[]).await;
+
+    let rejected = setup.app.call("start_oauth", &[("provider", "Microsoft")]).await;
+
+    assert_eq!(error_of(rejected).await, AppError::OAuthNotConfigured);
+    let list = setup.app.senders().await;
+    assert!(list.oauth.google);
+    assert!(!list.oauth.microsoft);
+}
+
+#[tokio::test]
+async fn expiring_token_is_refreshed_and_rotated() {
     let mut setup = setup("google", &[]).await;
     let saved = setup.saved_sender().await;
     let (refresh_before, _) = setup.sealed_tokens().await;
@@ -352,7 +361,7 @@ async fn access_token_expiring_within_a_minute_is_refreshed_and_the_rotated_toke
     assert_ne!(refresh_before, refresh_after, "the rotated refresh token is stored");
     setup.smtp.next_message().await;
 
-    // The fresh token is reused; the rotated refresh token works for the next refresh.
+    // The fresh access token is reused. The rotated refresh token works for the next refresh.
     setup.app.test_send(&oauth_form(None, Some(&saved))).await;
     assert_eq!(setup.provider.refresh_count().await, 1);
     setup.expire_soon().await;
@@ -377,7 +386,7 @@ async fn two_concurrent_sends_refresh_once() {
 }
 
 #[tokio::test]
-async fn invalid_grant_needs_reauthentication_and_actualiser_restores_the_same_sender() {
+async fn invalid_grant_then_reauthentication_restores_sender() {
     let mut setup = setup("google", &[]).await;
     let saved = setup.saved_sender().await;
     setup.provider.control(json!({"revokeAll": true})).await;
@@ -412,7 +421,7 @@ async fn invalid_grant_needs_reauthentication_and_actualiser_restores_the_same_s
 }
 
 #[tokio::test]
-async fn reauthentication_with_another_mailbox_keeps_the_old_grant() {
+async fn reauthentication_with_other_mailbox_keeps_grant() {
     let mut setup = setup("google", &[]).await;
     let saved = setup.saved_sender().await;
     let tokens_before = setup.sealed_tokens().await;
@@ -430,7 +439,7 @@ async fn reauthentication_with_another_mailbox_keeps_the_old_grant() {
 }
 
 #[tokio::test]
-async fn connecting_an_address_that_is_already_a_sender_points_to_actualiser() {
+async fn connecting_existing_sender_reports_already_connected() {
     let mut setup = setup("google", &[]).await;
     setup.saved_sender().await;
 
@@ -449,7 +458,7 @@ async fn token_endpoint_failures_are_temporary_and_retried() {
     let saved = setup.saved_sender().await;
     let form = oauth_form(None, Some(&saved));
 
-    // Every attempt fails with 503: the test fails as temporary, the grant is kept.
+    // Every attempt fails with 503, so the test send fails as temporary and the grant is kept.
     setup.expire_soon().await;
     setup
         .provider
@@ -463,8 +472,9 @@ async fn token_endpoint_failures_are_temporary_and_retried() {
     let listed = setup.app.senders().await.senders;
     assert_ne!(listed[0].status, SenderStatus::NeedsReauthentication);
 
-    // One answer slower than RELAIS_OAUTH_TIMEOUT_SECS is retried after a pause. (It fails
-    // once it comes, so that the provider does not rotate the refresh token unseen.)
+    // A token response slower than RELAIS_OAUTH_TIMEOUT_SECS is retried after a pause. The
+    // harness responds to that late request with a 503, so that the provider does not rotate
+    // the refresh token without Relais storing the new one.
     setup
         .provider
         .control(json!({"delayNextTokenMs": 1500, "failNextToken": {"status": 503}}))
@@ -475,7 +485,7 @@ async fn token_endpoint_failures_are_temporary_and_retried() {
 }
 
 #[tokio::test]
-async fn a_token_the_mail_server_refuses_is_explained_as_a_token_problem() {
+async fn token_rejected_by_smtp_server_is_reported() {
     let mut setup = setup("google", &[]).await;
     let saved = setup.saved_sender().await;
     setup.provider.control(json!({"expireAccessTokens": true})).await;
@@ -501,7 +511,7 @@ async fn deleting_a_sender_revokes_its_grant() {
 }
 
 #[tokio::test]
-async fn another_account_cannot_reauthenticate_or_test_the_sender() {
+async fn other_account_cannot_reauthenticate_sender() {
     let mut setup = setup("google", &[]).await;
     let saved = setup.saved_sender().await;
     let (_, intruder) = setup.app.new_client();

@@ -1,4 +1,4 @@
-//! The values behind the sender dialog's inputs, and what the dialog is editing.
+//! Signals behind the sender dialog's inputs, and the sender or grant that the dialog edits.
 
 use leptos::prelude::*;
 
@@ -9,13 +9,13 @@ use crate::senders::SenderView;
 use crate::senders::oauth::{OAuthGrantView, OAuthProvider};
 use crate::senders::settings::{Field, FieldProblem, Security, SenderForm, StoredConnection};
 
-/// What the open sender dialog works on.
+/// Sender or grant that the open sender dialog edits.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
-    /// A new SMTP sender; the dialog also offers the provider buttons.
+    /// A new SMTP sender. The dialog also offers the provider buttons.
     New,
     Stored(SenderView),
-    /// A new Google or Microsoft sender, from a grant that just came back.
+    /// A new Google or Microsoft sender, from a grant that the provider just returned.
     Grant(OAuthGrantView),
 }
 
@@ -36,7 +36,8 @@ impl Target {
         }
     }
 
-    /// The provider and mailbox of a Google or Microsoft sender, whose address is fixed.
+    /// Returns the provider and mailbox of a Google or Microsoft sender, whose address is
+    /// fixed.
     pub fn oauth(&self) -> Option<(OAuthProvider, String)> {
         match self {
             Target::Grant(grant) => Some((grant.provider, grant.email.clone())),
@@ -59,7 +60,7 @@ impl Target {
     }
 }
 
-/// The signals behind the dialog's inputs.
+/// Signals behind the dialog's inputs.
 #[derive(Clone, Copy)]
 pub struct FormFields {
     pub display_name: RwSignal<String>,
@@ -70,7 +71,8 @@ pub struct FormFields {
     pub security: RwSignal<String>,
     pub username: RwSignal<String>,
     pub password: RwSignal<String>,
-    /// True once the user typed a port, which choosing a security mode must then keep.
+    /// Whether the port was typed by the user or loaded from a stored sender. Choosing a
+    /// security mode then keeps it instead of setting the usual port.
     pub port_typed: RwSignal<bool>,
 }
 
@@ -128,7 +130,7 @@ impl FormFields {
     }
 }
 
-/// The problem found in one field, if any, under that field.
+/// Renders the problem found in one field, if any, under that field.
 #[component]
 pub fn FieldError(problems: RwSignal<Vec<FieldProblem>>, field: Field) -> impl IntoView {
     let i18n = use_i18n();

@@ -1,5 +1,6 @@
-//! What the settings page shows when the browser comes back from Google or Microsoft: the
-//! dialog for a new grant, a confirmation after "Actualiser", or the reason it failed.
+//! Notice on the settings page after the browser returns from Google or Microsoft. It opens
+//! the dialog for a new grant, confirms a renewal by the refresh button ("Actualiser"), or
+//! shows why the authorization failed.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,7 +13,7 @@ use crate::error::{AppError, ErrorMessage};
 use crate::i18n::*;
 use crate::senders::oauth::{CallbackError, oauth_grant};
 
-/// The query parameters the OAuth callback redirects with.
+/// Query parameters that the OAuth callback adds to its redirect.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OAuthReturn {
     error: Option<CallbackError>,
@@ -41,8 +42,8 @@ pub fn OAuthNotice(returned: OAuthReturn, open: RwSignal<OpenDialog>) -> impl In
     let grant_error = RwSignal::new(None::<AppError>);
     let navigate = use_navigate();
 
-    // In the browser: open the dialog for a new grant, then drop the parameters from the
-    // address so that a reload does not repeat them.
+    // In the browser, open the dialog for a new grant, then remove the parameters from the URL
+    // so that a reload does not repeat them.
     let pending = returned.clone();
     Effect::new(move |_| {
         if pending.is_empty() {

@@ -1,4 +1,6 @@
-//! "Se connecter avec Google" and "Se connecter avec Microsoft", at the top of the add dialog.
+//! Provider buttons at the top of the add dialog ("Se connecter avec Google", "Se connecter
+//! avec Microsoft"). A provider that the operator has not configured gets a disabled button
+//! and the environment variables to set.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -7,7 +9,8 @@ use crate::error::{AppError, ErrorMessage};
 use crate::i18n::*;
 use crate::senders::oauth::{OAuthAvailability, OAuthProvider, start_oauth};
 
-/// Starts an authorization and sends the browser to the provider's sign-in page.
+/// Starts an authorization and sends the browser to the provider's sign-in page. A failure is
+/// set in `error`.
 pub fn connect(provider: OAuthProvider, sender_id: Option<String>, error: RwSignal<Option<AppError>>) {
     spawn_local(async move {
         match start_oauth(provider, sender_id).await {

@@ -7,8 +7,9 @@ use crate::error::{AppError, ErrorMessage};
 use crate::i18n::*;
 use crate::senders::{SenderKind, SenderStatus, SenderView};
 
-/// Renders one sender: name, address, type, status, last successful test, and its buttons:
-/// "Actualiser" for Google and Microsoft senders, edit and delete.
+/// Renders one sender with its name, address, type, status and last successful test. Its
+/// buttons are edit, delete and, for Google and Microsoft senders, refresh ("Actualiser"),
+/// which re-authenticates the sender's grant.
 #[component]
 pub fn SenderRow(sender: SenderView, open: RwSignal<OpenDialog>) -> impl IntoView {
     let i18n = use_i18n();

@@ -1,4 +1,5 @@
-//! The SMTP connection fields of the sender dialog: server, security, port, user and password.
+//! Address and SMTP connection fields of the sender dialog: email address, server, security,
+//! port, username and password.
 
 use leptos::prelude::*;
 
