@@ -4,7 +4,7 @@ use app::account::AccountView;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use axum_login::{AuthUser, AuthnBackend, UserId};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// The account stored in the session. Its password hash ties the session to the current
 /// password: changing the password signs out every other session.
@@ -71,7 +71,7 @@ pub struct Credentials {
 /// The account store; axum-login uses it to sign in and to load the account of a session.
 #[derive(Clone)]
 pub struct AccountStore {
-    pool: SqlitePool,
+    pool: AnyPool,
     /// A real hash to verify against when the email is unknown, so both cases take as long.
     unknown_account_hash: String,
 }
@@ -79,7 +79,7 @@ pub struct AccountStore {
 const ACCOUNT_COLUMNS: &str = "id, email, display_name, locale, password_hash";
 
 impl AccountStore {
-    pub fn new(pool: SqlitePool) -> Self {
+    pub fn new(pool: AnyPool) -> Self {
         let unknown_account_hash = hash_password("unknown account placeholder").expect("argon2 hashes a constant");
         Self {
             pool,

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use axum_login::AuthSession;
 use futures::stream::BoxStream;
 use http::request::Parts;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::accounts::{AccountStore, Credentials, NewAccount, StoreError};
 use crate::senders::SenderService;
@@ -21,7 +21,7 @@ use crate::throttle;
 pub type Session = AuthSession<AccountStore>;
 
 pub struct RelaisBackend {
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     pub accounts: AccountStore,
     pub senders: SenderService,
 }

@@ -17,7 +17,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "RELAIS_DATABASE_URL",
         "sqlite://<RELAIS_DATA_DIR>/relais.db",
-        "Database URL. The SQLite file is created and migrated at start-up.",
+        "Database URL: sqlite://FILE, or postgres://USER:PASSWORD@HOST/DATABASE. Migrated at start-up.",
+    ),
+    (
+        "RELAIS_DATABASE_MAX_CONNECTIONS",
+        "8 (SQLite), 4 per CPU core up to 32 (PostgreSQL)",
+        "Size of the database connection pool. A request that waits 5 s for a connection gets 503.",
     ),
     (
         "RELAIS_DATA_DIR",
@@ -132,6 +137,7 @@ pub enum LogFormat {
 pub struct Config {
     pub listen_addr: SocketAddr,
     pub database_url: String,
+    pub database_max_connections: u32,
     pub data_dir: PathBuf,
     pub public_url: Url,
     /// True when `RELAIS_PUBLIC_URL` is unset, so the URL follows the bound address.
@@ -163,7 +169,8 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("listen_addr", &self.listen_addr)
-            .field("database_url", &self.database_url)
+            .field("database_url", &"(set)")
+            .field("database_max_connections", &self.database_max_connections)
             .field("data_dir", &self.data_dir)
             .field("public_url", &self.public_url.as_str())
             .field("default_sender", &self.default_sender)
@@ -208,16 +215,27 @@ impl Config {
         let data_dir = PathBuf::from(read("RELAIS_DATA_DIR").unwrap_or_else(|| "data".to_string()));
 
         let database_url = match read("RELAIS_DATABASE_URL") {
-            Some(value) if value.starts_with("sqlite:") => value,
+            Some(value) if crate::db::Backend::of_url(&value).is_some() => value,
             Some(value) => {
                 return Err(ConfigError {
                     variable: "RELAIS_DATABASE_URL".into(),
                     value,
-                    expected: "a SQLite URL such as sqlite://data/relais.db",
+                    expected: "a SQLite or PostgreSQL URL such as sqlite://data/relais.db or \
+                               postgres://relais@db.internal/relais",
                 });
             }
             None => format!("sqlite://{}", data_dir.join("relais.db").display()),
         };
+
+        let default_connections = match crate::db::Backend::of_url(&database_url) {
+            Some(crate::db::Backend::Postgres) => {
+                let cores = std::thread::available_parallelism().map_or(2, usize::from) as u32;
+                (4 * cores).min(32)
+            }
+            _ => 8,
+        };
+        let database_max_connections =
+            parse_number(&read, "RELAIS_DATABASE_MAX_CONNECTIONS", default_connections, 1..=1000)?;
 
         let public_url_is_default = read("RELAIS_PUBLIC_URL").is_none();
         let public_url = match read("RELAIS_PUBLIC_URL") {
@@ -314,6 +332,7 @@ impl Config {
         Ok(Config {
             listen_addr,
             database_url,
+            database_max_connections,
             data_dir,
             public_url,
             public_url_is_default,

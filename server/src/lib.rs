@@ -13,6 +13,7 @@ pub mod db;
 pub mod keys;
 pub mod oauth;
 pub mod senders;
+pub mod sessions;
 pub mod smtp;
 pub mod startup;
 pub mod telemetry;

@@ -16,14 +16,13 @@ use axum_login::AuthManagerLayerBuilder;
 use http::StatusCode;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 use tracing::Span;
 use url::Url;
 
@@ -34,6 +33,7 @@ use crate::csrf::{AllowedOrigin, reject_cross_origin};
 use crate::keys::ServerKey;
 use crate::oauth::{self, OAuthService};
 use crate::senders::SenderService;
+use crate::sessions::SessionStorage;
 use crate::smtp::TransportPolicy;
 use crate::{access, db, keys};
 
@@ -45,7 +45,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     public_url: Url,
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     pub key: ServerKey,
 }
 
@@ -53,7 +53,8 @@ impl Application {
     /// Opens the database and the key, binds the listener and assembles the router.
     pub async fn build(mut config: Config) -> anyhow::Result<Self> {
         let key = keys::load_or_create(&config.data_dir, config.secret_key.as_deref())?;
-        let pool = db::connect_and_migrate(&config.database_url).await?;
+        let database = db::connect_and_migrate(&config.database_url, config.database_max_connections).await?;
+        let pool = database.pool.clone();
 
         let listener = TcpListener::bind(config.listen_addr)
             .await
@@ -63,7 +64,7 @@ impl Application {
             config.public_url = Url::parse(&format!("http://{address}"))?;
         }
 
-        let router = build_router(&config, pool.clone(), key.clone(), address).await?;
+        let router = build_router(&config, &database, key.clone(), address).await?;
 
         Ok(Self {
             listener,
@@ -92,13 +93,12 @@ impl Application {
 
 async fn build_router(
     config: &Config,
-    pool: SqlitePool,
+    database: &db::Database,
     key: ServerKey,
     address: SocketAddr,
 ) -> anyhow::Result<Router> {
-    let session_store = SqliteStore::new(pool.clone());
-    session_store
-        .migrate()
+    let pool = database.pool.clone();
+    let session_store = SessionStorage::open(&database.sessions)
         .await
         .context("failed to create the session table")?;
     tokio::spawn(delete_expired_sessions(session_store.clone()));
@@ -261,7 +261,7 @@ fn request_trace_layer()
 }
 
 /// Returns 200 when the database responds within two seconds, 503 otherwise.
-async fn health_check(pool: SqlitePool) -> (StatusCode, &'static str) {
+async fn health_check(pool: AnyPool) -> (StatusCode, &'static str) {
     let ping = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&pool);
     match tokio::time::timeout(Duration::from_secs(2), ping).await {
         Ok(Ok(_)) => (StatusCode::OK, "ok"),
@@ -276,7 +276,7 @@ async fn health_check(pool: SqlitePool) -> (StatusCode, &'static str) {
     }
 }
 
-async fn delete_expired_sessions(store: SqliteStore) {
+async fn delete_expired_sessions(store: SessionStorage) {
     use tower_sessions::ExpiredDeletion;
 
     if let Err(error) = store

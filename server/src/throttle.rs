@@ -1,7 +1,7 @@
 //! Slows down repeated failed sign-ins for one email address. The counters are stored in the
 //! database, so every instance reads the same count.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// Failures allowed in [`WINDOW_SECS`] before sign-in for the address is locked.
 const FREE_FAILURES: i64 = 5;
@@ -11,7 +11,7 @@ const FIRST_LOCK_SECS: i64 = 30;
 const MAX_LOCK_SECS: i64 = 15 * 60;
 
 /// Returns how many seconds remain before `email_key` may try again, if it is locked.
-pub async fn retry_after(pool: &SqlitePool, email_key: &str, now: i64) -> sqlx::Result<Option<u64>> {
+pub async fn retry_after(pool: &AnyPool, email_key: &str, now: i64) -> sqlx::Result<Option<u64>> {
     let locked_until: Option<i64> =
         sqlx::query_scalar("SELECT locked_until FROM sign_in_throttle WHERE email_key = $1")
             .bind(email_key)
@@ -23,42 +23,37 @@ pub async fn retry_after(pool: &SqlitePool, email_key: &str, now: i64) -> sqlx::
 }
 
 /// Counts a failed sign-in and locks the address once it exceeds the free failures.
-pub async fn record_failure(pool: &SqlitePool, email_key: &str, now: i64) -> sqlx::Result<()> {
-    let mut transaction = pool.begin().await?;
-
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT failures, first_failure_at FROM sign_in_throttle WHERE email_key = $1")
-            .bind(email_key)
-            .fetch_optional(&mut *transaction)
-            .await?;
-    let (failures, first_failure_at) = match row {
-        Some((failures, first)) if now - first < WINDOW_SECS => (failures + 1, first),
-        _ => (1, now),
-    };
-    let locked_until = match failures - FREE_FAILURES {
-        extra if extra >= 0 => now + (FIRST_LOCK_SECS << extra.min(10)).min(MAX_LOCK_SECS),
-        _ => 0,
-    };
-
-    sqlx::query(
+pub async fn record_failure(pool: &AnyPool, email_key: &str, now: i64) -> sqlx::Result<()> {
+    // One statement counts the failure, so concurrent failures on several instances all count.
+    let (failures,): (i64,) = sqlx::query_as(
         "INSERT INTO sign_in_throttle (email_key, failures, first_failure_at, locked_until)
-         VALUES ($1, $2, $3, $4)
+         VALUES ($1, 1, $2, 0)
          ON CONFLICT (email_key) DO UPDATE SET
-             failures = excluded.failures,
-             first_failure_at = excluded.first_failure_at,
-             locked_until = excluded.locked_until",
+             failures = CASE WHEN $2 - sign_in_throttle.first_failure_at < $3
+                 THEN sign_in_throttle.failures + 1 ELSE 1 END,
+             first_failure_at = CASE WHEN $2 - sign_in_throttle.first_failure_at < $3
+                 THEN sign_in_throttle.first_failure_at ELSE $2 END
+         RETURNING failures",
     )
     .bind(email_key)
-    .bind(failures)
-    .bind(first_failure_at)
-    .bind(locked_until)
-    .execute(&mut *transaction)
+    .bind(now)
+    .bind(WINDOW_SECS)
+    .fetch_one(pool)
     .await?;
 
-    transaction.commit().await
+    let extra = failures - FREE_FAILURES;
+    if extra >= 0 {
+        let locked_until = now + (FIRST_LOCK_SECS << extra.min(10)).min(MAX_LOCK_SECS);
+        sqlx::query("UPDATE sign_in_throttle SET locked_until = $1 WHERE email_key = $2 AND locked_until < $1")
+            .bind(locked_until)
+            .bind(email_key)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }
 
-pub async fn reset(pool: &SqlitePool, email_key: &str) -> sqlx::Result<()> {
+pub async fn reset(pool: &AnyPool, email_key: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM sign_in_throttle WHERE email_key = $1")
         .bind(email_key)
         .execute(pool)
@@ -70,10 +65,10 @@ pub async fn reset(pool: &SqlitePool, email_key: &str) -> sqlx::Result<()> {
 mod tests {
     use super::*;
 
-    async fn pool() -> (tempfile::TempDir, SqlitePool) {
+    async fn pool() -> (tempfile::TempDir, AnyPool) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let pool = crate::db::connect_and_migrate(&url).await.unwrap();
+        let pool = crate::db::connect_and_migrate(&url, 2).await.unwrap().pool;
         (dir, pool)
     }
 

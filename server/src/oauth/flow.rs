@@ -10,7 +10,7 @@ use oauth2::{
     StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use super::providers::{Provider, ProviderConfig};
 use crate::crypto;
@@ -86,7 +86,7 @@ pub(super) fn client(config: &ProviderConfig, redirect_url: &str) -> Result<Prov
 
 /// Starts an authorization and returns the provider URL to send the browser to.
 pub async fn start(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     key: &ServerKey,
     config: &ProviderConfig,
     redirect_url: &str,
@@ -131,7 +131,7 @@ pub async fn start(
 }
 
 /// Deletes a pending state, used when the provider redirects back with an error.
-pub async fn discard(pool: &SqlitePool, state: &str) -> Result<(), FlowError> {
+pub async fn discard(pool: &AnyPool, state: &str) -> Result<(), FlowError> {
     sqlx::query("DELETE FROM oauth_states WHERE state = $1")
         .bind(state)
         .execute(pool)
@@ -158,7 +158,7 @@ fn state_context(state: &str) -> String {
 /// the mailbox address from the ID token.
 #[allow(clippy::too_many_arguments)]
 pub async fn finish(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     key: &ServerKey,
     config: &ProviderConfig,
     http: &reqwest::Client,

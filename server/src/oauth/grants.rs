@@ -1,6 +1,6 @@
 //! SQL for OAuth grants: pending grants, the grant of each OAuth sender, and the refresh lease.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 /// Maximum age in seconds of a pending grant. An older pending grant is no longer found, and
 /// the next insert of a pending grant deletes it.
@@ -36,7 +36,7 @@ pub struct SealedTokens {
 /// Inserts a pending grant. Deletes first the pending grants of every account that are older
 /// than `PENDING_MAX_AGE_SECS`.
 pub async fn insert_pending(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     grant_id: &str,
     account_id: &str,
     provider: &str,
@@ -68,7 +68,7 @@ pub async fn insert_pending(
 }
 
 /// Returns a grant by id.
-pub async fn find(pool: &SqlitePool, grant_id: &str) -> sqlx::Result<Option<GrantRow>> {
+pub async fn find(pool: &AnyPool, grant_id: &str) -> sqlx::Result<Option<GrantRow>> {
     sqlx::query_as(&format!("{SELECT_GRANT} WHERE id = $1"))
         .bind(grant_id)
         .fetch_optional(pool)
@@ -76,7 +76,7 @@ pub async fn find(pool: &SqlitePool, grant_id: &str) -> sqlx::Result<Option<Gran
 }
 
 /// Returns a pending grant of this account that has not expired.
-pub async fn find_pending(pool: &SqlitePool, account_id: &str, grant_id: &str) -> sqlx::Result<Option<GrantRow>> {
+pub async fn find_pending(pool: &AnyPool, account_id: &str, grant_id: &str) -> sqlx::Result<Option<GrantRow>> {
     sqlx::query_as(&format!(
         "{SELECT_GRANT} WHERE id = $1 AND account_id = $2 AND sender_id IS NULL AND created_at >= $3"
     ))
@@ -88,7 +88,7 @@ pub async fn find_pending(pool: &SqlitePool, account_id: &str, grant_id: &str) -
 }
 
 /// Returns the grant of a sender of this account.
-pub async fn find_for_sender(pool: &SqlitePool, account_id: &str, sender_id: &str) -> sqlx::Result<Option<GrantRow>> {
+pub async fn find_for_sender(pool: &AnyPool, account_id: &str, sender_id: &str) -> sqlx::Result<Option<GrantRow>> {
     sqlx::query_as(&format!("{SELECT_GRANT} WHERE sender_id = $1 AND account_id = $2"))
         .bind(sender_id)
         .bind(account_id)
@@ -99,7 +99,7 @@ pub async fn find_for_sender(pool: &SqlitePool, account_id: &str, sender_id: &st
 /// Attaches a pending grant to the sender just created. Returns false if the account has no
 /// pending grant with this id, for example because another save attached it first.
 pub async fn attach(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     account_id: &str,
     grant_id: &str,
     sender_id: &str,
@@ -119,7 +119,7 @@ pub async fn attach(
 
 /// Takes the refresh lease of a grant until `until`, in Unix seconds. Returns false while
 /// another caller holds a lease that has not expired.
-pub async fn take_lease(pool: &SqlitePool, grant_id: &str, until: i64) -> sqlx::Result<bool> {
+pub async fn take_lease(pool: &AnyPool, grant_id: &str, until: i64) -> sqlx::Result<bool> {
     let result =
         sqlx::query("UPDATE oauth_grants SET refresh_lease_until = $1 WHERE id = $2 AND refresh_lease_until < $3")
             .bind(until)
@@ -130,7 +130,7 @@ pub async fn take_lease(pool: &SqlitePool, grant_id: &str, until: i64) -> sqlx::
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn release_lease(pool: &SqlitePool, grant_id: &str) -> sqlx::Result<()> {
+pub async fn release_lease(pool: &AnyPool, grant_id: &str) -> sqlx::Result<()> {
     sqlx::query("UPDATE oauth_grants SET refresh_lease_until = 0 WHERE id = $1")
         .bind(grant_id)
         .execute(pool)
@@ -140,7 +140,7 @@ pub async fn release_lease(pool: &SqlitePool, grant_id: &str) -> sqlx::Result<()
 
 /// Stores refreshed tokens and releases the lease in one statement, so a rotated refresh token
 /// is never stored without its access token.
-pub async fn store_refreshed(pool: &SqlitePool, grant_id: &str, tokens: &SealedTokens) -> sqlx::Result<()> {
+pub async fn store_refreshed(pool: &AnyPool, grant_id: &str, tokens: &SealedTokens) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE oauth_grants SET key_id = $1, sealed_refresh_token = $2, sealed_access_token = $3,
              access_expires_at = $4, refresh_lease_until = 0, updated_at = $5
@@ -159,7 +159,7 @@ pub async fn store_refreshed(pool: &SqlitePool, grant_id: &str, tokens: &SealedT
 
 /// Records that the provider rejected the grant, and marks its sender as needing
 /// re-authentication, in one transaction.
-pub async fn mark_revoked(pool: &SqlitePool, grant_id: &str) -> sqlx::Result<()> {
+pub async fn mark_revoked(pool: &AnyPool, grant_id: &str) -> sqlx::Result<()> {
     let now = crate::db::now();
     let mut transaction = pool.begin().await?;
     sqlx::query("UPDATE oauth_grants SET revoked_at = $1, refresh_lease_until = 0, updated_at = $1 WHERE id = $2")
@@ -181,7 +181,7 @@ pub async fn mark_revoked(pool: &SqlitePool, grant_id: &str) -> sqlx::Result<()>
 /// Replaces the tokens of a sender's grant after a new authorization of the same mailbox, and
 /// marks the sender healthy again. Returns whether the sender still exists.
 pub async fn replace_for_sender(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     account_id: &str,
     sender_id: &str,
     tokens: &SealedTokens,

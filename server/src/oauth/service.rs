@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use app::error::AppError;
 use app::senders::oauth::{CallbackError, OAuthAvailability, OAuthProvider};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use url::Url;
 
 use super::flow::{self, FlowError, Grant};
@@ -26,7 +26,7 @@ const REFRESH_TOKEN: &str = "refresh_token";
 const ACCESS_TOKEN: &str = "access_token";
 
 pub struct OAuthService {
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     pub key: ServerKey,
     pub http: reqwest::Client,
     pub providers: Vec<ProviderConfig>,

@@ -53,7 +53,7 @@ pub fn stored_connection(row: &SenderRow) -> StoredConnection {
         smtp_port: u16::try_from(row.smtp_port).unwrap_or_default(),
         security: row.security(),
         username: row.username.clone(),
-        has_password: row.has_password,
+        has_password: row.has_password != 0,
     }
 }
 
@@ -156,7 +156,7 @@ impl SenderService {
         if !form.password.is_empty() {
             return Ok(Some(SecretString::new(form.password.clone())));
         }
-        let Some(row) = stored.filter(|row| row.has_password) else {
+        let Some(row) = stored.filter(|row| row.has_password != 0) else {
             return Ok(None);
         };
         let sealed = store::sealed_secret(&self.pool, &row.id, SMTP_PASSWORD)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use app::error::AppError;
 use app::senders::settings::SenderForm;
 use app::senders::{SenderList, SenderView};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use super::resolve::{SignIn, database_failure, secret_context};
 use super::store::{self, SMTP_PASSWORD, SenderRow};
@@ -20,7 +20,7 @@ use crate::smtp::TransportPolicy;
 const PROOF_MAX_AGE_SECS: i64 = 30 * 60;
 
 pub struct SenderService {
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     pub key: ServerKey,
     pub limits: SenderLimits,
     pub policy: TransportPolicy,

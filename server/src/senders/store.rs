@@ -2,7 +2,7 @@
 
 use app::senders::settings::{Security, ValidSender};
 use app::senders::{SenderKind, SenderStatus, SenderView};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 pub const SMTP_PASSWORD: &str = "smtp_password";
 
@@ -21,7 +21,8 @@ pub struct SenderRow {
     pub status: String,
     pub last_tested_at: Option<i64>,
     pub version: i64,
-    pub has_password: bool,
+    /// 1 when an SMTP password is stored (an integer, which both databases return alike).
+    pub has_password: i64,
 }
 
 impl SenderRow {
@@ -50,7 +51,7 @@ impl SenderRow {
             smtp_port: u16::try_from(self.smtp_port).unwrap_or_default(),
             security: self.security(),
             username: self.username.clone(),
-            has_password: self.has_password,
+            has_password: self.has_password != 0,
             last_tested_at: self.last_tested_at,
         }
     }
@@ -59,10 +60,11 @@ impl SenderRow {
 const SELECT_SENDER: &str =
     "SELECT id, account_id, kind, display_name, email, reply_to, smtp_host, smtp_port, security,
         username, status, last_tested_at, version,
-        EXISTS (SELECT 1 FROM sender_secrets WHERE sender_id = senders.id AND kind = 'smtp_password') AS has_password
+        CASE WHEN EXISTS (SELECT 1 FROM sender_secrets WHERE sender_id = senders.id AND kind = 'smtp_password')
+            THEN 1 ELSE 0 END AS has_password
     FROM senders";
 
-pub async fn list(pool: &SqlitePool, account_id: &str) -> sqlx::Result<Vec<SenderRow>> {
+pub async fn list(pool: &AnyPool, account_id: &str) -> sqlx::Result<Vec<SenderRow>> {
     sqlx::query_as(&format!(
         "{SELECT_SENDER} WHERE account_id = $1 ORDER BY created_at, id"
     ))
@@ -72,7 +74,7 @@ pub async fn list(pool: &SqlitePool, account_id: &str) -> sqlx::Result<Vec<Sende
 }
 
 /// Returns the sender if it belongs to `account_id`.
-pub async fn find(pool: &SqlitePool, account_id: &str, sender_id: &str) -> sqlx::Result<Option<SenderRow>> {
+pub async fn find(pool: &AnyPool, account_id: &str, sender_id: &str) -> sqlx::Result<Option<SenderRow>> {
     sqlx::query_as(&format!("{SELECT_SENDER} WHERE account_id = $1 AND id = $2"))
         .bind(account_id)
         .bind(sender_id)
@@ -81,7 +83,7 @@ pub async fn find(pool: &SqlitePool, account_id: &str, sender_id: &str) -> sqlx:
 }
 
 /// Returns the sender of this account that has `email`, in any letter case.
-pub async fn find_by_email(pool: &SqlitePool, account_id: &str, email: &str) -> sqlx::Result<Option<SenderRow>> {
+pub async fn find_by_email(pool: &AnyPool, account_id: &str, email: &str) -> sqlx::Result<Option<SenderRow>> {
     sqlx::query_as(&format!("{SELECT_SENDER} WHERE account_id = $1 AND email_key = $2"))
         .bind(account_id)
         .bind(email.to_lowercase())
@@ -89,7 +91,7 @@ pub async fn find_by_email(pool: &SqlitePool, account_id: &str, email: &str) -> 
         .await
 }
 
-pub async fn count(connection: &mut SqliteConnection, account_id: &str) -> sqlx::Result<i64> {
+pub async fn count(connection: &mut AnyConnection, account_id: &str) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM senders WHERE account_id = $1")
         .bind(account_id)
         .fetch_one(connection)
@@ -97,7 +99,7 @@ pub async fn count(connection: &mut SqliteConnection, account_id: &str) -> sqlx:
 }
 
 pub async fn insert(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     account_id: &str,
     sender_id: &str,
     kind: &str,
@@ -130,7 +132,7 @@ pub async fn insert(
 
 /// Updates the sender only if it is still at `expected_version`; returns whether it did.
 pub async fn update(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     account_id: &str,
     sender_id: &str,
     expected_version: i64,
@@ -163,7 +165,7 @@ pub async fn update(
 }
 
 /// Records the outcome of a test of the stored settings, without changing the version.
-pub async fn set_test_outcome(pool: &SqlitePool, account_id: &str, sender_id: &str, passed: bool) -> sqlx::Result<()> {
+pub async fn set_test_outcome(pool: &AnyPool, account_id: &str, sender_id: &str, passed: bool) -> sqlx::Result<()> {
     let query = if passed {
         "UPDATE senders SET status = 'verified', status_reason = NULL, last_tested_at = $1
          WHERE id = $2 AND account_id = $3"
@@ -182,7 +184,7 @@ pub async fn set_test_outcome(pool: &SqlitePool, account_id: &str, sender_id: &s
 }
 
 /// Deletes the sender and its secrets; returns whether it existed for this account.
-pub async fn delete(pool: &SqlitePool, account_id: &str, sender_id: &str) -> sqlx::Result<bool> {
+pub async fn delete(pool: &AnyPool, account_id: &str, sender_id: &str) -> sqlx::Result<bool> {
     let mut transaction = pool.begin().await?;
     sqlx::query(
         "DELETE FROM sender_secrets WHERE sender_id IN (SELECT id FROM senders WHERE id = $1 AND account_id = $2)",
@@ -201,7 +203,7 @@ pub async fn delete(pool: &SqlitePool, account_id: &str, sender_id: &str) -> sql
     Ok(deleted == 1)
 }
 
-pub async fn sealed_secret(pool: &SqlitePool, sender_id: &str, kind: &str) -> sqlx::Result<Option<Vec<u8>>> {
+pub async fn sealed_secret(pool: &AnyPool, sender_id: &str, kind: &str) -> sqlx::Result<Option<Vec<u8>>> {
     sqlx::query_scalar("SELECT sealed FROM sender_secrets WHERE sender_id = $1 AND kind = $2")
         .bind(sender_id)
         .bind(kind)
@@ -210,7 +212,7 @@ pub async fn sealed_secret(pool: &SqlitePool, sender_id: &str, kind: &str) -> sq
 }
 
 pub async fn store_secret(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     sender_id: &str,
     kind: &str,
     sealed: &[u8],
@@ -230,7 +232,7 @@ pub async fn store_secret(
     Ok(())
 }
 
-pub async fn delete_secret(connection: &mut SqliteConnection, sender_id: &str, kind: &str) -> sqlx::Result<()> {
+pub async fn delete_secret(connection: &mut AnyConnection, sender_id: &str, kind: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM sender_secrets WHERE sender_id = $1 AND kind = $2")
         .bind(sender_id)
         .bind(kind)
@@ -240,7 +242,7 @@ pub async fn delete_secret(connection: &mut SqliteConnection, sender_id: &str, k
 }
 
 /// Records that these settings passed a test send, and deletes proofs older than an hour.
-pub async fn record_proof(pool: &SqlitePool, account_id: &str, fingerprint: &str) -> sqlx::Result<()> {
+pub async fn record_proof(pool: &AnyPool, account_id: &str, fingerprint: &str) -> sqlx::Result<()> {
     let now = crate::db::now();
     sqlx::query("DELETE FROM test_send_proofs WHERE created_at < $1")
         .bind(now - 3600)
@@ -260,7 +262,7 @@ pub async fn record_proof(pool: &SqlitePool, account_id: &str, fingerprint: &str
 
 /// Returns when these settings last passed a test, if that is at most `max_age` seconds ago.
 pub async fn proof_time(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     account_id: &str,
     fingerprint: &str,
     max_age: i64,
@@ -277,10 +279,15 @@ pub async fn proof_time(
 
 /// Counts a test send for the rate limit and returns how long to wait if the limit is reached
 /// (the attempt is then not counted).
-pub async fn take_test_slot(pool: &SqlitePool, account_id: &str, limit: u32, window: i64) -> sqlx::Result<Option<u64>> {
+pub async fn take_test_slot(pool: &AnyPool, account_id: &str, limit: u32, window: i64) -> sqlx::Result<Option<u64>> {
     let now = crate::db::now();
     let mut transaction = pool.begin().await?;
 
+    // Locks the account row, so that instances sharing the database count one at a time.
+    sqlx::query("UPDATE accounts SET locale = locale WHERE id = $1")
+        .bind(account_id)
+        .execute(&mut *transaction)
+        .await?;
     sqlx::query("DELETE FROM test_send_attempts WHERE created_at < $1")
         .bind(now - window)
         .execute(&mut *transaction)

@@ -8,7 +8,7 @@ use app::senders::settings::{SenderForm, ValidSender};
 use app::senders::test_send::{FailureKind, Stage, TestEvent, TestFailure};
 use futures::channel::mpsc::UnboundedSender;
 use futures::stream::BoxStream;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use super::resolve::{SignIn, database_failure};
 use super::{SenderService, store, test_message};
@@ -65,7 +65,7 @@ impl SenderService {
 }
 
 struct TestRun {
-    pool: SqlitePool,
+    pool: AnyPool,
     policy: TransportPolicy,
     oauth: Arc<OAuthService>,
     sender: ValidSender,

@@ -5,16 +5,20 @@ use relais::config::Config;
 use relais::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{Response, Url, redirect};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
+
+use crate::test_database::TestDatabase;
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const DEFAULT_SENDER: &str = "noreply@relais.example";
 
 pub struct TestApp {
     pub address: String,
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     pub jar: Arc<Jar>,
     pub client: reqwest::Client,
+    // Declared before the data directory, so the database is dropped first.
+    _database: TestDatabase,
     _data_dir: tempfile::TempDir,
 }
 
@@ -26,9 +30,11 @@ pub async fn spawn_app() -> TestApp {
 /// Same as [`spawn_app`], with extra or overriding `RELAIS_*` variables.
 pub async fn spawn_app_with(extra: &[(&'static str, String)]) -> TestApp {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
+    let database = TestDatabase::create().await;
     let mut variables = HashMap::from([
         ("RELAIS_LISTEN_ADDR", "127.0.0.1:0".to_string()),
         ("RELAIS_DATA_DIR", data_dir.path().display().to_string()),
+        ("RELAIS_DATABASE_URL", database.url_or_file_in(data_dir.path())),
         ("RELAIS_DEFAULT_SENDER", DEFAULT_SENDER.to_string()),
     ]);
     variables.extend(extra.iter().cloned());
@@ -45,6 +51,7 @@ pub async fn spawn_app_with(extra: &[(&'static str, String)]) -> TestApp {
         address,
         pool,
         jar,
+        _database: database,
         _data_dir: data_dir,
     }
 }

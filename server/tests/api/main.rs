@@ -16,3 +16,4 @@ mod pages;
 mod senders;
 mod smtp_harness;
 mod smtp_transport;
+mod test_database;

@@ -472,12 +472,12 @@ async fn token_endpoint_failures_are_temporary_and_retried() {
     let listed = setup.app.senders().await.senders;
     assert_ne!(listed[0].status, SenderStatus::NeedsReauthentication);
 
-    // A token response slower than RELAIS_OAUTH_TIMEOUT_SECS is retried after a pause. The
-    // harness responds to that late request with a 503, so that the provider does not rotate
-    // the refresh token without Relais storing the new one.
+    // A token response slower than RELAIS_OAUTH_TIMEOUT_SECS (1 s) is retried after a pause of
+    // 0.5 s. The harness answers the late request with a 503 at 1.2 s, before the retry
+    // arrives, so that the provider does not rotate the refresh token behind Relais's back.
     setup
         .provider
-        .control(json!({"delayNextTokenMs": 1500, "failNextToken": {"status": 503}}))
+        .control(json!({"delayNextTokenMs": 1200, "failNextToken": {"status": 503}}))
         .await;
     let events = setup.app.test_send(&form).await;
     assert!(matches!(events.last(), Some(TestEvent::Succeeded { .. })), "{events:?}");
