@@ -21,7 +21,10 @@ struct Dropper {
 impl TestDatabase {
     pub async fn create() -> Self {
         let Ok(server_url) = std::env::var(POSTGRES_VARIABLE) else {
-            return TestDatabase { url: None, dropper: None };
+            return TestDatabase {
+                url: None,
+                dropper: None,
+            };
         };
         let server_url = server_url.trim_end_matches('/').to_string();
         let name = format!("relais_test_{}", uuid::Uuid::new_v4().simple());
