@@ -125,9 +125,19 @@ async fn open_sqlite(database_url: &str, max_connections: u32) -> anyhow::Result
 
 async fn open_postgres(database_url: &str, max_connections: u32) -> anyhow::Result<Database> {
     let options = PgConnectOptions::from_str(database_url).context("invalid RELAIS_DATABASE_URL")?;
+    // A statement that waits for a lock fails after 5 s instead of holding its request (and
+    // its connection) for as long as the lock lasts.
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                connection
+                    .execute("SET lock_timeout = '5s'; SET statement_timeout = '30s';")
+                    .await?;
+                Ok(())
+            })
+        })
         .connect(database_url)
         .await
         .context("failed to connect to the PostgreSQL database of RELAIS_DATABASE_URL")?;
@@ -160,6 +170,17 @@ async fn refuse_newer_schema(pool: &AnyPool, migrator: &Migrator) -> anyhow::Res
              {newest_known}): run the newer Relais, or restore a backup made for this version"
         ),
         _ => Ok(()),
+    }
+}
+
+/// Starts a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`), so concurrent writers wait for each other within the busy timeout. A deferred
+/// transaction that reads first would instead fail when it tries to start writing.
+pub async fn begin_write(pool: &AnyPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    if pool.connect_options().database_url.scheme() == "sqlite" {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        pool.begin().await
     }
 }
 

@@ -161,7 +161,7 @@ pub async fn store_refreshed(pool: &AnyPool, grant_id: &str, tokens: &SealedToke
 /// re-authentication, in one transaction.
 pub async fn mark_revoked(pool: &AnyPool, grant_id: &str) -> sqlx::Result<()> {
     let now = crate::db::now();
-    let mut transaction = pool.begin().await?;
+    let mut transaction = crate::db::begin_write(pool).await?;
     sqlx::query("UPDATE oauth_grants SET revoked_at = $1, refresh_lease_until = 0, updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(grant_id)
@@ -187,7 +187,7 @@ pub async fn replace_for_sender(
     tokens: &SealedTokens,
 ) -> sqlx::Result<bool> {
     let now = crate::db::now();
-    let mut transaction = pool.begin().await?;
+    let mut transaction = crate::db::begin_write(pool).await?;
 
     let updated = sqlx::query(
         "UPDATE oauth_grants SET key_id = $1, sealed_refresh_token = $2, sealed_access_token = $3,

@@ -57,9 +57,7 @@ impl SenderService {
             Some(row) => row.id.clone(),
             None => uuid::Uuid::new_v4().to_string(),
         };
-        let mut transaction = self
-            .pool
-            .begin()
+        let mut transaction = crate::db::begin_write(&self.pool)
             .await
             .map_err(database_failure(&account.id, "failed to start the save"))?;
 

@@ -185,7 +185,7 @@ pub async fn set_test_outcome(pool: &AnyPool, account_id: &str, sender_id: &str,
 
 /// Deletes the sender and its secrets; returns whether it existed for this account.
 pub async fn delete(pool: &AnyPool, account_id: &str, sender_id: &str) -> sqlx::Result<bool> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = crate::db::begin_write(pool).await?;
     sqlx::query(
         "DELETE FROM sender_secrets WHERE sender_id IN (SELECT id FROM senders WHERE id = $1 AND account_id = $2)",
     )
@@ -281,7 +281,7 @@ pub async fn proof_time(
 /// (the attempt is then not counted).
 pub async fn take_test_slot(pool: &AnyPool, account_id: &str, limit: u32, window: i64) -> sqlx::Result<Option<u64>> {
     let now = crate::db::now();
-    let mut transaction = pool.begin().await?;
+    let mut transaction = crate::db::begin_write(pool).await?;
 
     // Locks the account row, so that instances sharing the database count one at a time.
     sqlx::query("UPDATE accounts SET locale = locale WHERE id = $1")

@@ -12,6 +12,7 @@ mod logs;
 mod oauth_flow;
 mod oauth_harness;
 mod oauth_senders;
+mod outage;
 mod pages;
 mod senders;
 mod smtp_harness;

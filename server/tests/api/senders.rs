@@ -93,7 +93,7 @@ impl TestApp {
             .collect()
     }
 
-    async fn save(&self, form: &Form) -> reqwest::Response {
+    pub async fn save(&self, form: &Form) -> reqwest::Response {
         self.client
             .post(self.url("/api/save_sender"))
             .header("Origin", &self.address)

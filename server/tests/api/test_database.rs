@@ -49,6 +49,11 @@ impl TestDatabase {
     }
 }
 
+/// Whether this test run uses PostgreSQL.
+pub fn is_postgres() -> bool {
+    std::env::var(POSTGRES_VARIABLE).is_ok()
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let Some(Dropper { server_url, name }) = self.dropper.take() else {

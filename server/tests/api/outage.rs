@@ -1,0 +1,38 @@
+//! A database that stops answering during a save: the user gets "unavailable", nothing is
+//! half-written, and the same save works once the database is back, without a restart.
+
+use app::error::AppError;
+use sqlx::Executor;
+
+use crate::helpers::error_of;
+use crate::senders::{Form, app_for, starttls_server};
+use crate::test_database::is_postgres;
+
+#[tokio::test]
+async fn save_during_database_outage_is_rejected_then_works() {
+    let mut harness = starttls_server().await;
+    let app = app_for(&harness, &[]).await;
+    let form = Form::starttls(harness.port);
+    app.test_send(&form).await;
+    harness.next_message().await;
+
+    // Another client holds the write lock, as a stuck migration or a failing disk would.
+    let mut blocker = app.pool.acquire().await.unwrap();
+    let lock = if is_postgres() {
+        "BEGIN; LOCK TABLE senders IN ACCESS EXCLUSIVE MODE;"
+    } else {
+        "BEGIN EXCLUSIVE;"
+    };
+    blocker.execute(lock).await.unwrap();
+
+    let refused = app.save(&form).await;
+    assert_eq!(refused.status(), 503);
+    assert_eq!(error_of(refused).await, AppError::Unavailable);
+
+    blocker.execute("ROLLBACK").await.unwrap();
+    drop(blocker);
+    let senders = app.senders().await;
+    assert!(senders.senders.is_empty(), "nothing was half-written");
+    let saved = app.saved(&form).await;
+    assert_eq!(app.senders().await.senders, vec![saved]);
+}
