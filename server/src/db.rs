@@ -1,4 +1,4 @@
-//! The connection pool and migrations, on SQLite or PostgreSQL as the database URL says.
+//! The connection pool and migrations, on SQLite or PostgreSQL depending on the database URL.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -66,7 +66,7 @@ pub async fn connect_and_migrate(database_url: &str, max_connections: u32) -> an
         Backend::Sqlite => &SQLITE_MIGRATIONS,
         Backend::Postgres => &POSTGRES_MIGRATIONS,
     };
-    refuse_newer_schema(&database.pool, migrator).await?;
+    reject_newer_schema(&database.pool, migrator).await?;
     migrator
         .run(&database.pool)
         .await
@@ -157,7 +157,7 @@ async fn open_postgres(database_url: &str, max_connections: u32) -> anyhow::Resu
 
 /// Stops start-up when a newer Relais already migrated this database: this binary would not
 /// know its tables.
-async fn refuse_newer_schema(pool: &AnyPool, migrator: &Migrator) -> anyhow::Result<()> {
+async fn reject_newer_schema(pool: &AnyPool, migrator: &Migrator) -> anyhow::Result<()> {
     let newest_known = migrator.iter().map(|migration| migration.version).max().unwrap_or(0);
     // The table is missing on a new database, which is then simply older.
     let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")

@@ -7,7 +7,7 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::db::SessionPool;
 
-/// Sessions in the database, so that every instance behind a load balancer sees them.
+/// Session storage in the database, shared by every instance behind a load balancer.
 #[derive(Clone, Debug)]
 pub enum SessionStorage {
     Sqlite(SqliteStore),

@@ -33,7 +33,7 @@ fn free_port() -> u16 {
 }
 
 impl Instance {
-    /// Starts the binary on `port` with `variables`, and waits until `/healthz` answers 200.
+    /// Starts the binary on `port` with `variables`, and waits until `/healthz` returns 200.
     async fn start(port: u16, variables: &[(&'static str, String)]) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_relais"));
@@ -196,7 +196,7 @@ async fn two_processes_share_everything_through_the_database() {
     let listed: SenderList = browser.call(&second, "list_senders", &[]).await.json().await.unwrap();
     assert_eq!(listed.senders, vec![saved.clone()]);
 
-    // Both instances need a fresh token at once: the provider sees one refresh.
+    // Both instances need a fresh token at once: the provider receives one refresh request.
     sqlx::query("UPDATE oauth_grants SET access_expires_at = $1")
         .bind(relais::db::now() + 30)
         .execute(&connect(&database, shared_dir.path()).await)
@@ -215,7 +215,7 @@ async fn two_processes_share_everything_through_the_database() {
     for instance in [&first, &second, &first] {
         assert!(succeeded(&browser.test_send(instance, &stored).await));
     }
-    let refused = browser.test_send(&second, &stored).await;
+    let rejected = browser.test_send(&second, &stored).await;
     assert!(
         matches!(
             refused.last(),
