@@ -218,10 +218,10 @@ async fn two_processes_share_everything_through_the_database() {
     let rejected = browser.test_send(&second, &stored).await;
     assert!(
         matches!(
-            refused.last(),
+            rejected.last(),
             Some(TestEvent::Refused(AppError::TestRateLimited { .. }))
         ),
-        "{refused:?}"
+        "{rejected:?}"
     );
 }
 

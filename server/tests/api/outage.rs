@@ -1,4 +1,4 @@
-//! A database that stops answering during a save: the user gets "unavailable", nothing is
+//! A database that stops responding during a save: the user gets "unavailable", nothing is
 //! half-written, and the same save works once the database is back, without a restart.
 
 use app::error::AppError;
@@ -25,9 +25,9 @@ async fn save_during_database_outage_is_rejected_then_works() {
     };
     blocker.execute(lock).await.unwrap();
 
-    let refused = app.save(&form).await;
-    assert_eq!(refused.status(), 503);
-    assert_eq!(error_of(refused).await, AppError::Unavailable);
+    let rejected = app.save(&form).await;
+    assert_eq!(rejected.status(), 503);
+    assert_eq!(error_of(rejected).await, AppError::Unavailable);
 
     blocker.execute("ROLLBACK").await.unwrap();
     drop(blocker);

@@ -49,7 +49,7 @@ impl TestDatabase {
     }
 }
 
-/// Whether this test run uses PostgreSQL.
+/// Returns whether this test run uses PostgreSQL.
 pub fn is_postgres() -> bool {
     std::env::var(POSTGRES_VARIABLE).is_ok()
 }
