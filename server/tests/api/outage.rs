@@ -36,3 +36,40 @@ async fn save_during_database_outage_is_rejected_then_works() {
     let saved = app.saved(&form).await;
     assert_eq!(app.senders().await.senders, vec![saved]);
 }
+
+/// PostgreSQL only: SQLite has no server whose connections could drop.
+#[tokio::test]
+async fn dropped_postgres_connections_are_replaced() {
+    if !is_postgres() {
+        return;
+    }
+    let harness = starttls_server().await;
+    let app = app_for(&harness, &[]).await;
+
+    // The server ends every connection of this database, as a restart or a failover does.
+    let mut admin = app.pool.acquire().await.unwrap();
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await
+        .unwrap();
+    // And this connection too, which goes back to the application's pool otherwise.
+    let _ = admin.execute("SELECT pg_terminate_backend(pg_backend_pid())").await;
+    drop(admin);
+
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let status = app.call("list_senders", &[]).await.status();
+        statuses.push(status.as_u16());
+        if status.is_success() {
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&200), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|status| [200, 503].contains(status)),
+        "{statuses:?}"
+    );
+}
