@@ -55,6 +55,8 @@ pub enum AppError {
     OAuthNotConfigured,
     #[error("the connection to the provider expired")]
     OAuthGrantExpired,
+    #[error("the provider withdrew the sender's access")]
+    OAuthReauthRequired,
     #[error("the stored credentials cannot be decrypted")]
     SecretUnreadable,
     #[error("service unavailable")]
@@ -77,6 +79,7 @@ impl AppError {
             AppError::TooManyAttempts { .. } | AppError::TestRateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::SenderNotFound | AppError::OAuthGrantExpired => StatusCode::NOT_FOUND,
             AppError::OAuthNotConfigured => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::OAuthReauthRequired => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::SecretUnreadable => StatusCode::INTERNAL_SERVER_ERROR,
             // The body limit surfaces as a deserialization error of the server function.
@@ -144,6 +147,7 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
         }
         AppError::OAuthNotConfigured => t_string!(i18n, errors.oauth_not_configured).to_string(),
         AppError::OAuthGrantExpired => t_string!(i18n, errors.oauth_grant_expired).to_string(),
+        AppError::OAuthReauthRequired => t_string!(i18n, errors.oauth_reauth_required).to_string(),
         AppError::SecretUnreadable => t_string!(i18n, errors.secret_unreadable).to_string(),
         AppError::Unavailable => t_string!(i18n, errors.unavailable).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),

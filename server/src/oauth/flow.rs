@@ -130,10 +130,13 @@ pub async fn start(
     Ok(url.to_string())
 }
 
-/// Deletes a pending state, used when the provider redirects back with an error.
-pub async fn discard(pool: &AnyPool, state: &str) -> Result<(), FlowError> {
-    sqlx::query("DELETE FROM oauth_states WHERE state = $1")
+/// Deletes a pending state of this account and session, used when the provider redirects back
+/// with an error. Another session cannot cancel it.
+pub async fn discard(pool: &AnyPool, state: &str, account_id: &str, session_binding: &str) -> Result<(), FlowError> {
+    sqlx::query("DELETE FROM oauth_states WHERE state = $1 AND account_id = $2 AND session_binding = $3")
         .bind(state)
+        .bind(account_id)
+        .bind(session_binding)
         .execute(pool)
         .await?;
     Ok(())
@@ -169,10 +172,12 @@ pub async fn finish(
     session_binding: &str,
 ) -> Result<Grant, FlowError> {
     let row: Option<PendingState> = sqlx::query_as(
-        "DELETE FROM oauth_states WHERE state = $1
+        "DELETE FROM oauth_states WHERE state = $1 AND account_id = $2 AND session_binding = $3
          RETURNING account_id, session_binding, provider, sender_id, sealed_verifier, created_at",
     )
     .bind(state)
+    .bind(account_id)
+    .bind(session_binding)
     .fetch_optional(pool)
     .await?;
     let Some(PendingState {

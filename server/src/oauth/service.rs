@@ -146,17 +146,19 @@ impl OAuthService {
 
         if let Some(error) = query.error.as_deref() {
             if let Some(state) = state
-                && let Err(discard_error) = flow::discard(&self.pool, state).await
+                && let Err(discard_error) = flow::discard(&self.pool, state, account_id, session_binding).await
             {
                 tracing::warn!(%discard_error, account_id, "failed to discard the authorization state");
             }
+            // The value comes from the query string: only its start is logged.
+            let error: String = error.chars().take(64).collect();
             tracing::info!(
                 account_id,
                 provider = provider.as_str(),
                 error,
                 "authorization failed: the provider returned an error"
             );
-            return Err(provider_error(error, query.error_description.as_deref()));
+            return Err(provider_error(&error, query.error_description.as_deref()));
         }
         let (Some(state), Some(code)) = (state, query.code.as_deref()) else {
             tracing::info!(
@@ -260,6 +262,10 @@ impl OAuthService {
                 sender_id,
                 "re-authentication returned another mailbox; the old grant is kept"
             );
+            // Relais will not use the other mailbox's grant, so it does not keep it either.
+            if let Some(config) = self.config(grant.provider) {
+                tokens::revoke(config, &self.http, "(not stored)", &grant.refresh_token).await;
+            }
             return Err(CallbackError::OtherMailbox);
         }
         let tokens = self.seal(
@@ -326,6 +332,26 @@ impl OAuthService {
     /// or another one, poll the grant until the refreshed token is stored or the lease expires.
     /// A caller that still has no token after the lease time fails with `Temporary`.
     pub async fn access_token(&self, grant_id: &str) -> Result<SecretString, TokenFailure> {
+        self.usable_token(grant_id, None).await
+    }
+
+    /// Returns a new access token after the mail server rejected `rejected`, which had not
+    /// expired yet: the user may have withdrawn access, and the refresh then tells.
+    pub async fn replace_rejected_token(
+        &self,
+        grant_id: &str,
+        rejected: &SecretString,
+    ) -> Result<SecretString, TokenFailure> {
+        self.usable_token(grant_id, Some(rejected)).await
+    }
+
+    /// Returns the stored access token when it is valid for another minute and is not
+    /// `rejected`, and refreshes it otherwise.
+    async fn usable_token(
+        &self,
+        grant_id: &str,
+        rejected: Option<&SecretString>,
+    ) -> Result<SecretString, TokenFailure> {
         // The lease covers a whole refresh: three attempts (`REFRESH_ATTEMPTS` in tokens.rs) of
         // up to `request_timeout` plus one second each, and 5 s for the pauses between them.
         let lease_secs = (self.request_timeout.as_secs() as i64 + 1) * 3 + 5;
@@ -336,8 +362,8 @@ impl OAuthService {
             if grant.revoked_at.is_some() {
                 return Err(TokenFailure::Refresh(RefreshError::Revoked));
             }
-            if grant.access_expires_at > crate::db::now() + REFRESH_MARGIN_SECS {
-                return self.open(&grant, ACCESS_TOKEN).map_err(TokenFailure::App);
+            if let Some(token) = self.stored_token(&grant, rejected)? {
+                return Ok(token);
             }
             let config = Provider::parse(&grant.provider)
                 .and_then(|provider| self.config(provider))
@@ -356,14 +382,30 @@ impl OAuthService {
 
             // Another caller may have refreshed between the read above and the lease.
             let grant = self.load(grant_id).await?;
-            if grant.access_expires_at > crate::db::now() + REFRESH_MARGIN_SECS && grant.revoked_at.is_none() {
+            if grant.revoked_at.is_none()
+                && let Some(token) = self.stored_token(&grant, rejected)?
+            {
                 grants::release_lease(&self.pool, grant_id)
                     .await
                     .map_err(database_failure(grant_id))?;
-                return self.open(&grant, ACCESS_TOKEN).map_err(TokenFailure::App);
+                return Ok(token);
             }
             return self.refresh_leased(&grant, config).await;
         }
+    }
+
+    /// Returns the stored access token if it is valid for another minute and is not `rejected`.
+    fn stored_token(
+        &self,
+        grant: &GrantRow,
+        rejected: Option<&SecretString>,
+    ) -> Result<Option<SecretString>, TokenFailure> {
+        if grant.access_expires_at <= crate::db::now() + REFRESH_MARGIN_SECS {
+            return Ok(None);
+        }
+        let token = self.open(grant, ACCESS_TOKEN).map_err(TokenFailure::App)?;
+        let is_rejected = rejected.is_some_and(|rejected| rejected.expose() == token.expose());
+        Ok((!is_rejected).then_some(token))
     }
 
     async fn load(&self, grant_id: &str) -> Result<GrantRow, TokenFailure> {

@@ -16,8 +16,9 @@ use crate::smtp::SecretString;
 pub enum SignIn {
     /// A password (typed now, or the stored one), or no authentication at all.
     Password(Option<SecretString>),
-    /// XOAUTH2 with an access token of this grant.
-    OAuth { grant_id: String },
+    /// XOAUTH2 with an access token of this grant. `revoked` is set once the provider
+    /// rejected the grant (`invalid_grant`).
+    OAuth { grant_id: String, revoked: bool },
 }
 
 /// Validated form, with the stored sender it edits, its authentication method and its kind.
@@ -125,7 +126,10 @@ impl SenderService {
                 security: config.security,
                 username: grant.email.clone(),
             },
-            sign_in: SignIn::OAuth { grant_id: grant.id },
+            sign_in: SignIn::OAuth {
+                revoked: grant.revoked_at.is_some(),
+                grant_id: grant.id,
+            },
             kind: provider.as_str(),
         })
     }
@@ -196,7 +200,7 @@ impl SenderService {
                     &email,
                 ],
             ),
-            SignIn::OAuth { grant_id } => crypto::fingerprint(
+            SignIn::OAuth { grant_id, .. } => crypto::fingerprint(
                 &self.key,
                 &["test-send-oauth", &account.id, grant_id, &host, &port, &email],
             ),

@@ -43,6 +43,10 @@ impl SenderService {
     pub async fn save(&self, account: &Account, form: SenderForm) -> Result<SenderView, AppError> {
         let resolved = self.resolve(account, &form).await?;
         let fingerprint = self.proof_fingerprint(account, &resolved);
+        // A saved name change must not mark a sender healthy while its grant is withdrawn.
+        if let SignIn::OAuth { revoked: true, .. } = &resolved.sign_in {
+            return Err(AppError::OAuthReauthRequired);
+        }
         let Some(tested_at) = store::proof_time(&self.pool, &account.id, &fingerprint, PROOF_MAX_AGE_SECS)
             .await
             .map_err(database_failure(&account.id, "failed to check the test-send proof"))?
@@ -103,7 +107,7 @@ impl SenderService {
         }
 
         match &resolved.sign_in {
-            SignIn::OAuth { grant_id } if stored.is_none() => {
+            SignIn::OAuth { grant_id, .. } if stored.is_none() => {
                 let attached = grants::attach(&mut transaction, &account.id, grant_id, &sender_id)
                     .await
                     .map_err(database_failure(&account.id, "failed to attach the grant"))?;

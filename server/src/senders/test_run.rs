@@ -16,7 +16,7 @@ use crate::accounts::Account;
 use crate::oauth::OAuthService;
 use crate::oauth::service::TokenFailure;
 use crate::oauth::tokens::RefreshError;
-use crate::smtp::{self, SmtpCredentials, SmtpSettings, TransportPolicy};
+use crate::smtp::{self, SecretString, SmtpCredentials, SmtpSettings, TransportPolicy};
 
 const RATE_WINDOW_SECS: i64 = 10 * 60;
 
@@ -99,9 +99,9 @@ impl TestRun {
                 username: sender.username.clone(),
                 password,
             }),
-            SignIn::OAuth { grant_id } => {
+            SignIn::OAuth { grant_id, .. } => {
                 let _ = events.unbounded_send(TestEvent::Stage(Stage::Authorizing));
-                match self.oauth.access_token(grant_id).await {
+                match self.bounded(self.oauth.access_token(grant_id)).await {
                     Ok(access_token) => Some(SmtpCredentials::OAuth2 {
                         username: sender.username.clone(),
                         access_token,
@@ -110,7 +110,7 @@ impl TestRun {
                 }
             }
         };
-        let settings = SmtpSettings {
+        let mut settings = SmtpSettings {
             host: sender.smtp_host.clone(),
             port: sender.smtp_port,
             security: sender.security,
@@ -118,11 +118,35 @@ impl TestRun {
         };
         let message = test_message::build(sender, &account.email, &account.locale);
 
-        let stage_events = events.clone();
-        let outcome = smtp::send(&settings, &message, &self.policy, move |stage| {
-            let _ = stage_events.unbounded_send(TestEvent::Stage(stage));
-        })
-        .await;
+        let report_stage = |stage| {
+            let _ = events.unbounded_send(TestEvent::Stage(stage));
+        };
+        let mut outcome = smtp::send(&settings, &message, &self.policy, report_stage).await;
+
+        // The mail server rejected an access token that had not expired yet, as after the user
+        // withdrew access. One refresh tells whether the grant still stands, and one more try
+        // follows with the new token.
+        if let (SignIn::OAuth { grant_id, .. }, Err(failure)) = (&self.sign_in, &outcome)
+            && failure.kind == FailureKind::OAuthTokenRefused
+            && let Some(SmtpCredentials::OAuth2 { username, access_token }) = settings.credentials.clone()
+        {
+            report_stage(Stage::Authorizing);
+            match self
+                .bounded(self.oauth.replace_rejected_token(grant_id, &access_token))
+                .await
+            {
+                Ok(access_token) => {
+                    settings.credentials = Some(SmtpCredentials::OAuth2 { username, access_token });
+                    outcome = smtp::send(&settings, &message, &self.policy, report_stage).await;
+                }
+                Err(failure @ TokenFailure::Refresh(RefreshError::Revoked)) => {
+                    return token_failure_event(&account, grant_id, failure);
+                }
+                Err(failure) => {
+                    tracing::info!(account_id = %account.id, grant_id, ?failure, "no new token after the mail server rejected one");
+                }
+            }
+        }
 
         match outcome {
             Ok(()) => match store::record_proof(&self.pool, &account.id, &self.fingerprint).await {
@@ -157,6 +181,18 @@ impl TestRun {
 }
 
 /// Logs why the test send got no access token and returns the event that reports it.
+impl TestRun {
+    /// Bounds the wait for an access token by the test-send time limit.
+    async fn bounded(
+        &self,
+        token: impl std::future::Future<Output = Result<SecretString, TokenFailure>>,
+    ) -> Result<SecretString, TokenFailure> {
+        tokio::time::timeout(self.policy.timeout, token)
+            .await
+            .unwrap_or(Err(TokenFailure::Refresh(RefreshError::Temporary)))
+    }
+}
+
 fn token_failure_event(account: &Account, grant_id: &str, failure: TokenFailure) -> TestEvent {
     tracing::info!(account_id = %account.id, grant_id, ?failure, "test send failed: no access token");
     let kind = match failure {

@@ -21,8 +21,20 @@ struct Setup {
 /// Starts a provider harness as `name`, an SMTP server that accepts only that provider's
 /// tokens, and Relais configured for both.
 async fn setup(name: &'static str, extra: &[(&'static str, String)]) -> Setup {
+    setup_with_smtp(name, json!({}), extra).await
+}
+
+/// Same as [`setup`], with more SMTP harness options, such as a fixed reply to AUTH.
+async fn setup_with_smtp(
+    name: &'static str,
+    smtp_options: serde_json::Value,
+    extra: &[(&'static str, String)],
+) -> Setup {
     let provider = ProviderHarness::start(name, MAILBOX).await;
-    let options = json!({"tls": "starttls", "xoauth2": {"verifyUrl": provider.verify_url()}});
+    let mut options = json!({"tls": "starttls", "xoauth2": {"verifyUrl": provider.verify_url()}});
+    if let (Some(options), Some(more)) = (options.as_object_mut(), smtp_options.as_object()) {
+        options.extend(more.clone());
+    }
     let smtp = Harness::start(with_certificate(options, &CERTIFICATES.localhost)).await;
     let (smtp_variable, security_variable) = match name {
         "google" => ("RELAIS_GOOGLE_SMTP", "RELAIS_GOOGLE_SMTP_SECURITY"),
@@ -267,6 +279,12 @@ async fn callback_rejects_bad_states_and_errors() {
     let callback = authorize(&provider_url).await;
     let location = setup.callback_with(&other_browser, &callback).await;
     assert_eq!(query_value(&location, "oauth_error").as_deref(), Some("state_invalid"));
+    // The other session's attempt did not use up the state: its own session still can.
+    assert!(setup.callback(&callback).await.contains("oauth_grant="));
+    sqlx::query("DELETE FROM oauth_grants")
+        .execute(&setup.app.pool)
+        .await
+        .unwrap();
 
     // The provider reports that consent was denied, or that an administrator must approve.
     setup.provider.control(json!({"authorizeError": "access_denied"})).await;
@@ -434,6 +452,11 @@ async fn reauthentication_with_other_mailbox_keeps_grant() {
 
     assert_eq!(query_value(&location, "oauth_error").as_deref(), Some("other_mailbox"));
     assert_eq!(setup.sealed_tokens().await, tokens_before);
+    assert_eq!(
+        setup.provider.stats().await["revocations"],
+        1,
+        "the other mailbox's grant is revoked"
+    );
     let events = setup.app.test_send(&oauth_form(None, Some(&saved))).await;
     assert!(matches!(events.last(), Some(TestEvent::Succeeded { .. })), "{events:?}");
 }
@@ -485,17 +508,52 @@ async fn token_endpoint_failures_are_temporary_and_retried() {
 }
 
 #[tokio::test]
-async fn token_rejected_by_smtp_server_is_reported() {
+async fn rejected_token_is_refreshed_and_retried() {
     let mut setup = setup("google", &[]).await;
     let saved = setup.saved_sender().await;
     setup.provider.control(json!({"expireAccessTokens": true})).await;
 
     let events = setup.app.test_send(&oauth_form(None, Some(&saved))).await;
 
+    assert!(matches!(events.last(), Some(TestEvent::Succeeded { .. })), "{events:?}");
+    assert_eq!(setup.provider.refresh_count().await, 1);
+}
+
+#[tokio::test]
+async fn withdrawn_access_shows_at_the_next_send() {
+    let mut setup = setup("google", &[]).await;
+    let saved = setup.saved_sender().await;
+    setup.provider.control(json!({"revokeAll": true})).await;
+
+    let events = setup.app.test_send(&oauth_form(None, Some(&saved))).await;
+
+    assert_eq!(
+        failure_kind(&events),
+        (Stage::Authorizing, FailureKind::OAuthGrantRevoked)
+    );
+    let listed = setup.app.senders().await.senders;
+    assert_eq!(listed[0].status, SenderStatus::NeedsReauthentication);
+    // An earlier passing test does not let a save mark the sender healthy again.
+    let saved_again = setup.app.save(&oauth_form(None, Some(&listed[0]))).await;
+    assert_eq!(error_of(saved_again).await, AppError::OAuthReauthRequired);
+    let listed = setup.app.senders().await.senders;
+    assert_eq!(listed[0].status, SenderStatus::NeedsReauthentication);
+}
+
+#[tokio::test]
+async fn token_rejected_by_smtp_server_is_reported() {
+    let reply = json!({"authReply": {"code": 535, "message": "5.7.3 Authentication unsuccessful"}});
+    let setup = setup_with_smtp("google", reply, &[]).await;
+    let location = setup.connect(None).await;
+    let grant_id = query_value(&location, "oauth_grant").unwrap();
+
+    let events = setup.app.test_send(&oauth_form(Some(&grant_id), None)).await;
+
     assert_eq!(
         failure_kind(&events),
         (Stage::SigningIn, FailureKind::OAuthTokenRefused)
     );
+    assert_eq!(setup.provider.refresh_count().await, 1, "one refresh before giving up");
 }
 
 #[tokio::test]
