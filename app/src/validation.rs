@@ -60,13 +60,19 @@ pub fn normalize_display_name(input: &str) -> Result<String, AppError> {
     if name.is_empty() {
         return Err(AppError::DisplayNameMissing);
     }
-    if name.chars().any(char::is_control) {
+    if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
         return Err(AppError::DisplayNameControl);
     }
     if name.chars().count() > DISPLAY_NAME_MAX_CHARS {
         return Err(AppError::DisplayNameTooLong);
     }
     Ok(name.to_string())
+}
+
+/// Returns true for the invisible characters that reorder text (U+202A to U+202E and U+2066 to
+/// U+2069): in a sender name they can make "Banque" display as something else.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Checks the length of a new account password. Passwords are never trimmed.
@@ -160,6 +166,11 @@ mod tests {
         assert_eq!(normalize_display_name("  Ana Lopes "), Ok("Ana Lopes".to_string()));
         assert_eq!(normalize_display_name(" "), Err(AppError::DisplayNameMissing));
         assert_eq!(normalize_display_name("a\r\nBcc: x"), Err(AppError::DisplayNameControl));
+        assert_eq!(
+            normalize_display_name("Banque \u{202E}lapyap"),
+            Err(AppError::DisplayNameControl)
+        );
+        assert_eq!(normalize_display_name("فاطمة Ana"), Ok("فاطمة Ana".to_string()));
         assert_eq!(
             normalize_display_name(&"é".repeat(65)),
             Err(AppError::DisplayNameTooLong)

@@ -190,7 +190,7 @@ impl std::fmt::Debug for Config {
 pub struct ConfigError {
     pub variable: String,
     pub value: String,
-    pub expected: &'static str,
+    pub expected: String,
 }
 
 impl Config {
@@ -207,7 +207,7 @@ impl Config {
             Some(value) => value.trim().parse().map_err(|_| ConfigError {
                 variable: "RELAIS_LISTEN_ADDR".into(),
                 value,
-                expected: "an IP address and port such as 127.0.0.1:3000 or [::1]:3000",
+                expected: "an IP address and port such as 127.0.0.1:3000 or [::1]:3000".into(),
             })?,
             None => SocketAddr::from(([127, 0, 0, 1], 3000)),
         };
@@ -221,7 +221,8 @@ impl Config {
                     variable: "RELAIS_DATABASE_URL".into(),
                     value,
                     expected: "a SQLite or PostgreSQL URL such as sqlite://data/relais.db or \
-                               postgres://relais@db.internal/relais",
+                               postgres://relais@db.internal/relais"
+                        .into(),
                 });
             }
             None => format!("sqlite://{}", data_dir.join("relais.db").display()),
@@ -242,7 +243,7 @@ impl Config {
             Some(value) => parse_public_url(&value).ok_or(ConfigError {
                 variable: "RELAIS_PUBLIC_URL".into(),
                 value,
-                expected: "an http or https URL without a path, such as https://relais.example.com",
+                expected: "an http or https URL without a path, such as https://relais.example.com".into(),
             })?,
             None => Url::parse(&format!("http://{listen_addr}")).expect("a socket address forms a valid URL"),
         };
@@ -251,7 +252,7 @@ impl Config {
             Some(value) => Some(app::validation::normalize_email(&value).map_err(|_| ConfigError {
                 variable: "RELAIS_DEFAULT_SENDER".into(),
                 value,
-                expected: "an email address such as noreply@example.com",
+                expected: "an email address such as noreply@example.com".into(),
             })?),
             None => None,
         };
@@ -263,7 +264,7 @@ impl Config {
                 return Err(ConfigError {
                     variable: "RELAIS_LOG_FORMAT".into(),
                     value: other.to_string(),
-                    expected: "text or json",
+                    expected: "text or json".into(),
                 });
             }
         };
@@ -283,7 +284,7 @@ impl Config {
                 Some(value) => parse_targets(&value).ok_or(ConfigError {
                     variable: "RELAIS_SMTP_ALLOWED_TARGETS".into(),
                     value,
-                    expected: "comma-separated host:port pairs such as mail.internal:25,127.0.0.1:2525",
+                    expected: "comma-separated host:port pairs such as mail.internal:25,127.0.0.1:2525".into(),
                 })?,
                 None => Vec::new(),
             },
@@ -295,7 +296,7 @@ impl Config {
                     return Err(ConfigError {
                         variable: "RELAIS_ALLOW_PLAINTEXT_SMTP_PASSWORD".into(),
                         value: other.to_string(),
-                        expected: "true or false",
+                        expected: "true or false".into(),
                     });
                 }
             },
@@ -306,7 +307,7 @@ impl Config {
             let config = read_provider(provider, &read).map_err(|error| ConfigError {
                 variable: error.variable,
                 value: error.value,
-                expected: error.expected,
+                expected: error.expected.into(),
             })?;
             if let Some(config) = &config
                 && config.security == app::senders::settings::Security::None
@@ -321,7 +322,7 @@ impl Config {
                 return Err(ConfigError {
                     variable: format!("{prefix}_SMTP_SECURITY"),
                     value: "none".to_string(),
-                    expected: "tls or starttls (none needs RELAIS_ALLOW_PLAINTEXT_SMTP_PASSWORD=true)",
+                    expected: "tls or starttls (none needs RELAIS_ALLOW_PLAINTEXT_SMTP_PASSWORD=true)".into(),
                 });
             }
             oauth_providers.extend(config);
@@ -371,7 +372,7 @@ fn parse_number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
         _ => Err(ConfigError {
             variable: variable.into(),
             value,
-            expected: "a whole number within the documented range",
+            expected: format!("a whole number from {} to {}", range.start(), range.end()),
         }),
     }
 }

@@ -69,11 +69,38 @@ pub fn read_provider(
     let variable = |suffix: &str| format!("{prefix}_{suffix}");
     let value = |suffix: &str| read(&variable(suffix)).filter(|value| !value.trim().is_empty());
 
-    let (Some(client_id), Some(client_secret)) = (value("CLIENT_ID"), value("CLIENT_SECRET")) else {
-        return Ok(None);
+    let (client_id, client_secret) = match (value("CLIENT_ID"), value("CLIENT_SECRET")) {
+        (Some(client_id), Some(client_secret)) => (client_id, client_secret),
+        (None, None) => return Ok(None),
+        // Half a configuration is a mistake, not a wish to leave the provider off.
+        (Some(_), None) => {
+            return Err(ProviderConfigError {
+                variable: variable("CLIENT_SECRET"),
+                value: String::new(),
+                expected: "the client secret, which the client id needs",
+            });
+        }
+        (None, Some(_)) => {
+            return Err(ProviderConfigError {
+                variable: variable("CLIENT_ID"),
+                value: String::new(),
+                expected: "the client id, which the client secret needs",
+            });
+        }
     };
 
-    let defaults = Defaults::for_provider(provider, value("TENANT").as_deref().unwrap_or("common"));
+    let tenant = value("TENANT").unwrap_or_else(|| "common".to_string());
+    let tenant_is_valid = tenant
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'));
+    if !tenant_is_valid {
+        return Err(ProviderConfigError {
+            variable: variable("TENANT"),
+            value: tenant,
+            expected: "common, organizations, consumers, a tenant id or a domain such as contoso.onmicrosoft.com",
+        });
+    }
+    let defaults = Defaults::for_provider(provider, &tenant);
     let url = |suffix: &str, default: &str| -> Result<String, ProviderConfigError> {
         let chosen = value(suffix).unwrap_or_else(|| default.to_string());
         match url::Url::parse(&chosen) {
@@ -171,10 +198,12 @@ impl Defaults {
 
 fn parse_host_port(value: &str) -> Option<(String, u16)> {
     let (host, port) = value.trim().rsplit_once(':')?;
-    if host.is_empty() {
-        return None;
-    }
-    Some((host.to_string(), port.parse().ok()?))
+    let host_is_valid = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'));
+    let port: u16 = port.parse().ok().filter(|port| *port != 0)?;
+    host_is_valid.then(|| (host.to_string(), port))
 }
 
 #[cfg(test)]
@@ -192,8 +221,29 @@ mod tests {
 
     #[test]
     fn provider_without_credentials_is_disabled() {
-        let read = read_with(&[("RELAIS_GOOGLE_CLIENT_ID", "id")]);
-        assert!(read_provider(Provider::Google, &read).unwrap().is_none());
+        assert!(read_provider(Provider::Google, &read_with(&[])).unwrap().is_none());
+        let half = read_with(&[("RELAIS_GOOGLE_CLIENT_ID", "id")]);
+        assert_eq!(
+            read_provider(Provider::Google, &half).unwrap_err().variable,
+            "RELAIS_GOOGLE_CLIENT_SECRET"
+        );
+    }
+
+    #[test]
+    fn smtp_and_tenant_values_are_checked() {
+        let base = [
+            ("RELAIS_MICROSOFT_CLIENT_ID", "id"),
+            ("RELAIS_MICROSOFT_CLIENT_SECRET", "secret"),
+        ];
+        for (name, value) in [
+            ("RELAIS_MICROSOFT_SMTP", "smtp.example.com:0"),
+            ("RELAIS_MICROSOFT_SMTP", "bad host/x:25"),
+            ("RELAIS_MICROSOFT_TENANT", "../../evil?x=1#"),
+        ] {
+            let pairs = [base[0], base[1], (name, value)];
+            let read = read_with(&pairs);
+            assert_eq!(read_provider(Provider::Microsoft, &read).unwrap_err().variable, name);
+        }
     }
 
     #[test]
