@@ -601,3 +601,19 @@ async fn other_account_cannot_reauthenticate_sender() {
         .unwrap();
     assert_eq!(pending, 0);
 }
+
+#[tokio::test]
+async fn malformed_arguments_get_400() {
+    let app = crate::helpers::spawn_app().await;
+
+    for form in [vec![("provider", "Yahoo")], vec![]] {
+        let response = app.call("start_oauth", &form).await;
+
+        let status = response.status();
+        let headers = format!("{:?}", response.headers());
+        let body = response.text().await.unwrap();
+        assert_eq!(status, 400, "{form:?} {headers} {body}");
+        let error: AppError = serde_json::from_str(&body).unwrap();
+        assert!(matches!(error, AppError::Request(_)), "{error:?}");
+    }
+}
