@@ -456,7 +456,7 @@ mod tests {
     }
 
     #[test]
-    fn providers_are_read_and_unencrypted_provider_smtp_needs_consent() {
+    fn provider_plaintext_smtp_needs_opt_in() {
         let google = [
             ("RELAIS_GOOGLE_CLIENT_ID", "id"),
             ("RELAIS_GOOGLE_CLIENT_SECRET", "secret"),

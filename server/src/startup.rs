@@ -194,8 +194,8 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 /// Builds the network rules for every SMTP connection, once at start-up.
-/// Gives 400 instead of 500 to a server-function call whose arguments do not decode: the
-/// framework answers those before the function runs, so before it can set the status.
+/// Returns 400 instead of 500 for a server-function call whose arguments do not decode. The
+/// framework rejects those before the function runs, so the function cannot set the status.
 async fn malformed_requests_are_client_errors(request: Request, next: middleware::Next) -> Response {
     let is_server_function = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;

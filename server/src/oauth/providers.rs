@@ -177,9 +177,9 @@ impl Defaults {
             Provider::Microsoft => Defaults {
                 authorize_url: format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize"),
                 token_url: format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"),
-                // The identity platform offers no RFC 7009 revocation endpoint for this flow:
-                // deleting a sender forgets its grant, and the user can remove the app from
-                // their account's permissions.
+                // The identity platform offers no RFC 7009 revocation endpoint for this flow.
+                // Deleting a sender only deletes its grant from Relais, and the user can remove
+                // the app from their account's permissions.
                 revoke_url: None,
                 scopes: &[
                     "https://outlook.office.com/SMTP.Send",

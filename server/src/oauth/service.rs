@@ -336,7 +336,7 @@ impl OAuthService {
     }
 
     /// Returns a new access token after the mail server rejected `rejected`, which had not
-    /// expired yet: the user may have withdrawn access, and the refresh then tells.
+    /// expired yet: the user may have withdrawn access, which the refresh then reveals.
     pub async fn replace_rejected_token(
         &self,
         grant_id: &str,

@@ -124,7 +124,7 @@ impl TestRun {
         let mut outcome = smtp::send(&settings, &message, &self.policy, report_stage).await;
 
         // The mail server rejected an access token that had not expired yet, as after the user
-        // withdrew access. One refresh tells whether the grant still stands, and one more try
+        // withdrew access. One refresh shows whether the grant is still valid, and one more try
         // follows with the new token.
         if let (SignIn::OAuth { grant_id, .. }, Err(failure)) = (&self.sign_in, &outcome)
             && failure.kind == FailureKind::OAuthTokenRefused

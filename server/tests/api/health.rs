@@ -26,7 +26,7 @@ async fn health_is_unavailable_once_the_database_is_gone() {
 }
 
 #[tokio::test]
-async fn start_up_stops_on_a_database_from_a_newer_relais() {
+async fn newer_schema_stops_start_up() {
     let data_dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create().await;
     let url = database.url_or_file_in(data_dir.path());
