@@ -37,7 +37,7 @@ pub enum FailureKind {
     Temporary,
     Rejected,
     Network,
-    /// The provider answered `invalid_grant`: access was revoked, the password changed, or
+    /// The provider returned `invalid_grant`: access was revoked, the password changed, or
     /// the authorization expired.
     OAuthGrantRevoked,
     /// The provider refused Relais's client id or secret.

@@ -170,7 +170,7 @@ pub async fn set_test_outcome(pool: &AnyPool, account_id: &str, sender_id: &str,
         "UPDATE senders SET status = 'verified', status_reason = NULL, last_tested_at = $1
          WHERE id = $2 AND account_id = $3"
     } else {
-        // A sender waiting for re-authentication keeps that status, which says what to do.
+        // A sender waiting for re-authentication keeps that status, which tells the user what to do.
         "UPDATE senders SET status = 'test_failed'
          WHERE $1 IS NOT NULL AND id = $2 AND account_id = $3 AND status <> 'needs_reauth'"
     };

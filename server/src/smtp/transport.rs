@@ -213,13 +213,13 @@ async fn sign_in(connection: &mut AsyncSmtpConnection, credentials: &SmtpCredent
     outcome.map_err(|failure| explain_for_oauth(failure, credentials))
 }
 
-/// A refused XOAUTH2 sign-in means a token or scope problem, never a wrong password.
+/// Reports a rejected XOAUTH2 sign-in as a token or scope problem, never as a wrong password.
 fn explain_for_oauth(mut failure: SendFailure, credentials: &SmtpCredentials) -> SendFailure {
-    let refused_password = matches!(
+    let is_credential_failure = matches!(
         failure.kind,
         FailureKind::AuthFailed | FailureKind::AppPasswordRequired | FailureKind::BasicAuthRetired
     );
-    if matches!(credentials, SmtpCredentials::OAuth2 { .. }) && refused_password {
+    if matches!(credentials, SmtpCredentials::OAuth2 { .. }) && is_credential_failure {
         failure.kind = FailureKind::OAuthTokenRefused;
     }
     failure

@@ -14,6 +14,7 @@ use tokio::process::{Child, Command};
 
 use crate::helpers::PASSWORD;
 use crate::oauth_harness::{ProviderHarness, authorize};
+use crate::oauth_senders::oauth_form;
 use crate::senders::{Form, MAILBOX};
 use crate::smtp_harness::{CERTIFICATES, Harness, with_certificate};
 use crate::test_database::TestDatabase;
@@ -103,17 +104,6 @@ fn pairs(form: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn oauth_form() -> Form {
-    Form::starttls(0)
-        .set("display_name", "Ana Lopes")
-        .set("email", "")
-        .set("smtp_host", "")
-        .set("smtp_port", "")
-        .set("security", "")
-        .set("username", "")
-        .set("password", "")
-}
-
 fn succeeded(events: &[TestEvent]) -> bool {
     matches!(events.last(), Some(TestEvent::Succeeded { .. }))
 }
@@ -188,7 +178,7 @@ async fn two_processes_share_everything_through_the_database() {
         .to_string();
 
     // A sender tested on the second instance, saved on the first, is listed by the second.
-    let form = oauth_form().set("oauth_grant", grant_id);
+    let form = oauth_form(Some(&grant_id), None);
     assert!(succeeded(&browser.test_send(&second, &form).await));
     let saved = browser.call(&first, "save_sender", &form.encoded()).await;
     assert!(saved.status().is_success(), "{}", saved.status());
@@ -203,9 +193,7 @@ async fn two_processes_share_everything_through_the_database() {
         .await
         .unwrap();
     provider.control(json!({"delayNextTokenMs": 400})).await;
-    let stored = oauth_form()
-        .set("sender_id", saved.id.clone())
-        .set("version", saved.version.to_string());
+    let stored = oauth_form(None, Some(&saved));
     let (on_first, on_second) = tokio::join!(browser.test_send(&first, &stored), browser.test_send(&second, &stored));
     assert!(succeeded(&on_first), "{on_first:?}");
     assert!(succeeded(&on_second), "{on_second:?}");

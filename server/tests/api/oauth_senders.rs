@@ -50,7 +50,7 @@ async fn setup_with_smtp(
 }
 
 /// Builds the dialog's form for a Google or Microsoft sender, with the SMTP fields left empty.
-fn oauth_form(grant_id: Option<&str>, sender: Option<&SenderView>) -> Form {
+pub fn oauth_form(grant_id: Option<&str>, sender: Option<&SenderView>) -> Form {
     let mut form = Form::starttls(0)
         .set("display_name", "Ana Lopes")
         .set("email", "")
@@ -496,7 +496,7 @@ async fn token_endpoint_failures_are_temporary_and_retried() {
     assert_ne!(listed[0].status, SenderStatus::NeedsReauthentication);
 
     // A token response slower than RELAIS_OAUTH_TIMEOUT_SECS (1 s) is retried after a pause of
-    // 0.5 s. The harness answers the late request with a 503 at 1.2 s, before the retry
+    // 0.5 s. The harness rejects the late request with a 503 at 1.2 s, before the retry
     // arrives, so that the provider does not rotate the refresh token behind Relais's back.
     setup
         .provider
