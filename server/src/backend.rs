@@ -206,9 +206,17 @@ impl Backend for RelaisBackend {
             let sender = crate::senders::store::find(&self.pool, &account.id, sender_id)
                 .await
                 .map_err(database_failure("failed to load the sender"))?;
-            if sender.is_none_or(|sender| sender.kind != provider.as_str()) {
-                tracing::warn!(account_id = %account.id, sender_id, "re-authentication of a sender not found for this account");
-                return Err(AppError::SenderNotFound);
+            match sender {
+                None => {
+                    crate::senders::ownership::warn_not_owned(&self.pool, &account.id, sender_id, "re-authentication")
+                        .await;
+                    return Err(AppError::SenderNotFound);
+                }
+                Some(sender) if sender.kind != provider.as_str() => {
+                    tracing::warn!(account_id = %account.id, sender_id, kind = sender.kind, "re-authentication with another provider rejected");
+                    return Err(AppError::SenderNotFound);
+                }
+                Some(_) => {}
             }
         }
         let binding = oauth.session_binding(&session_id.to_string());

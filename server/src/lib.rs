@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod csrf;
 pub mod db;
+pub mod headers;
 pub mod keys;
 pub mod oauth;
 pub mod senders;

@@ -30,6 +30,7 @@ use crate::accounts::AccountStore;
 use crate::backend::RelaisBackend;
 use crate::config::Config;
 use crate::csrf::{AllowedOrigin, reject_cross_origin};
+use crate::headers::{self, HeaderPolicy};
 use crate::keys::ServerKey;
 use crate::oauth::{self, OAuthService};
 use crate::senders::SenderService;
@@ -133,7 +134,10 @@ async fn build_router(
         accounts,
         senders,
     });
-    let provide_backend = move || provide_context(backend.clone());
+    let provide_backend = move || {
+        provide_context(backend.clone());
+        headers::provide_page_nonce();
+    };
 
     let leptos_options = LeptosOptions::builder()
         .output_name("relais")
@@ -174,6 +178,12 @@ async fn build_router(
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            HeaderPolicy {
+                https: config.is_https(),
+            },
+            headers::set_security_headers,
+        ))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(request_trace_layer())

@@ -154,7 +154,7 @@ impl SenderService {
             .await
             .map_err(database_failure(&account.id, "failed to delete the sender"))?;
         if !deleted {
-            tracing::warn!(account_id = %account.id, sender_id, "delete of a sender not found for this account");
+            super::ownership::warn_not_owned(&self.pool, &account.id, sender_id, "delete").await;
             return Err(AppError::SenderNotFound);
         }
         tracing::info!(account_id = %account.id, sender_id, "sender deleted");

@@ -4,7 +4,9 @@
 //! database, and talks HTTP to it.
 
 mod accounts;
+mod crashes;
 mod cross_origin;
+mod headers;
 mod health;
 mod helpers;
 mod instances;
@@ -14,6 +16,7 @@ mod oauth_harness;
 mod oauth_senders;
 mod outage;
 mod pages;
+mod secrets;
 mod senders;
 mod smtp_harness;
 mod smtp_transport;

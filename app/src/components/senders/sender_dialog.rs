@@ -73,6 +73,10 @@ pub fn SenderDialog(
     let testing = move || matches!(test_state.get(), TestState::Running(_));
 
     let run_test = move |_| {
+        // A double click can deliver its second click before the button is disabled.
+        if testing() {
+            return;
+        }
         let form = current_form();
         let is_oauth = target.get_untracked().is_some_and(|target| target.oauth().is_some());
         let checked = match target.get_untracked() {
