@@ -4,6 +4,7 @@
 //! database, and talks HTTP to it.
 
 mod accounts;
+mod activity;
 mod cross_origin;
 mod health;
 mod helpers;
@@ -15,6 +16,7 @@ mod oauth_senders;
 mod outage;
 mod pages;
 mod senders;
+mod sign_in_throttle;
 mod smtp_harness;
 mod smtp_transport;
 mod test_database;
