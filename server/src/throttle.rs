@@ -130,7 +130,9 @@ mod tests {
             .unwrap();
 
         assert_eq!(
-            retry_after(&pool, "a@example.com", 1000 + PER_EMAIL.window_secs).await.unwrap(),
+            retry_after(&pool, "a@example.com", 1000 + PER_EMAIL.window_secs)
+                .await
+                .unwrap(),
             None
         );
     }

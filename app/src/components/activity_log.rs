@@ -95,7 +95,14 @@ fn describe(i18n: I18nContext<Locale>, entry: &ActivityEntry) -> String {
         (ActivityKind::SenderTested, Some(TestOutcome::Failed { stage, kind })) => {
             let stage = stage_name(i18n, stage);
             let reason = failure_label(i18n, kind);
-            t_string!(i18n, activity.test_failed, email = email, stage = stage, reason = reason).to_string()
+            t_string!(
+                i18n,
+                activity.test_failed,
+                email = email,
+                stage = stage,
+                reason = reason
+            )
+            .to_string()
         }
         (ActivityKind::SenderTested, _) => t_string!(i18n, activity.test_passed, email = email).to_string(),
     }

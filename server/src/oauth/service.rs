@@ -300,9 +300,7 @@ impl OAuthService {
             test_outcome: None,
             client,
         };
-        activity::record(&mut transaction, &event)
-            .await
-            .map_err(unavailable)?;
+        activity::record(&mut transaction, &event).await.map_err(unavailable)?;
         transaction.commit().await.map_err(unavailable)?;
         tracing::info!(account_id, sender_id, "sender re-authenticated");
         Ok(Connected::Renewed {

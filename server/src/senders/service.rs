@@ -43,7 +43,12 @@ impl SenderService {
         })
     }
 
-    pub async fn save(&self, account: &Account, form: SenderForm, client: ClientAddress) -> Result<SenderView, AppError> {
+    pub async fn save(
+        &self,
+        account: &Account,
+        form: SenderForm,
+        client: ClientAddress,
+    ) -> Result<SenderView, AppError> {
         let resolved = self.resolve(account, &form).await?;
         let fingerprint = self.proof_fingerprint(account, &resolved);
         // A saved name change must not mark a sender healthy while its grant is withdrawn.
@@ -149,7 +154,10 @@ impl SenderService {
         };
         activity::record(&mut transaction, &event)
             .await
-            .map_err(database_failure(&account.id, "failed to record the save in the activity log"))?;
+            .map_err(database_failure(
+                &account.id,
+                "failed to record the save in the activity log",
+            ))?;
         transaction
             .commit()
             .await
@@ -189,7 +197,10 @@ impl SenderService {
         };
         activity::record(&mut transaction, &event)
             .await
-            .map_err(database_failure(&account.id, "failed to record the delete in the activity log"))?;
+            .map_err(database_failure(
+                &account.id,
+                "failed to record the delete in the activity log",
+            ))?;
         transaction
             .commit()
             .await

@@ -48,7 +48,12 @@ impl SenderService {
         }))
     }
 
-    async fn prepare_test(&self, account: &Account, form: &SenderForm, client: ClientAddress) -> Result<TestRun, AppError> {
+    async fn prepare_test(
+        &self,
+        account: &Account,
+        form: &SenderForm,
+        client: ClientAddress,
+    ) -> Result<TestRun, AppError> {
         let resolved = self.resolve(account, form).await?;
 
         let limit = self.limits.test_sends_per_window;

@@ -131,7 +131,11 @@ async fn activity_log_is_per_account() {
     };
     let signed_up = post(
         "sign_up",
-        &[("display_name", "Bruno"), ("email", "bruno@example.com"), ("password", PASSWORD)],
+        &[
+            ("display_name", "Bruno"),
+            ("email", "bruno@example.com"),
+            ("password", PASSWORD),
+        ],
     )
     .await
     .unwrap();

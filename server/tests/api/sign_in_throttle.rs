@@ -56,19 +56,28 @@ async fn client_lock_spans_emails_and_ignores_forged_header() {
         let email = format!("guess{attempt}@example.com");
         let forged = format!("198.51.100.{}", attempt + 1);
         let response = app.sign_in_forwarded(&email, "wrong password!", Some(&forged)).await;
-        assert_eq!(error_of(response).await, AppError::InvalidCredentials, "attempt {attempt}");
+        assert_eq!(
+            error_of(response).await,
+            AppError::InvalidCredentials,
+            "attempt {attempt}"
+        );
     }
     let unknown = app
         .sign_in_forwarded("nobody@example.com", "wrong password!", Some("203.0.113.50"))
         .await;
-    let known = app.sign_in_forwarded("ana@example.com", PASSWORD, Some("203.0.113.51")).await;
+    let known = app
+        .sign_in_forwarded("ana@example.com", PASSWORD, Some("203.0.113.51"))
+        .await;
 
     assert_eq!(unknown.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(known.status(), StatusCode::TOO_MANY_REQUESTS);
     let unknown_retry = retry_after(error_of(unknown).await);
     let known_retry = retry_after(error_of(known).await);
     assert!(unknown_retry > 0);
-    assert!(unknown_retry.abs_diff(known_retry) <= 1, "{unknown_retry} vs {known_retry}");
+    assert!(
+        unknown_retry.abs_diff(known_retry) <= 1,
+        "{unknown_retry} vs {known_retry}"
+    );
 
     let other_client = client_from("127.0.0.2");
     let response = other_client
@@ -93,7 +102,11 @@ async fn trusted_proxy_forwards_the_client_address() {
         let response = app
             .sign_in_forwarded(&email, "wrong password!", Some("198.51.100.7"))
             .await;
-        assert_eq!(error_of(response).await, AppError::InvalidCredentials, "attempt {attempt}");
+        assert_eq!(
+            error_of(response).await,
+            AppError::InvalidCredentials,
+            "attempt {attempt}"
+        );
     }
     let same_client = app
         .sign_in_forwarded("ana@example.com", PASSWORD, Some("198.51.100.7"))
