@@ -5,7 +5,9 @@
 
 pub mod access;
 pub mod accounts;
+pub mod activity;
 pub mod backend;
+pub mod client_address;
 pub mod config;
 pub mod crypto;
 pub mod csrf;

@@ -36,7 +36,7 @@ use crate::oauth::{self, OAuthService};
 use crate::senders::SenderService;
 use crate::sessions::SessionStorage;
 use crate::smtp::TransportPolicy;
-use crate::{access, db, keys};
+use crate::{access, client_address, db, keys};
 
 /// Request bodies above this size are rejected with 413; forms here are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -86,7 +86,8 @@ impl Application {
 
     /// Serves requests until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
     }
@@ -161,7 +162,9 @@ async fn build_router(
         .route("/api/{*fn_name}", post(server_functions))
         .route(
             "/oauth/{provider}/callback",
-            get(move |session, provider, query| oauth::callback::route(oauth.clone(), session, provider, query)),
+            get(move |session, client, provider, query| {
+                oauth::callback::route(oauth.clone(), session, client, provider, query)
+            }),
         )
         .leptos_routes_with_context(&leptos_options, routes, provide_backend.clone(), {
             let leptos_options = leptos_options.clone();
@@ -172,6 +175,10 @@ async fn build_router(
         .layer(middleware::from_fn(access::guard_pages))
         .layer(middleware::from_fn(malformed_requests_are_client_errors))
         .layer(auth_layer)
+        .layer(middleware::from_fn_with_state(
+            Arc::new(config.trusted_proxies.clone()),
+            client_address::attach,
+        ))
         .layer(middleware::from_fn_with_state(
             AllowedOrigin(config.public_origin()),
             reject_cross_origin,

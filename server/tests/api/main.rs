@@ -4,6 +4,7 @@
 //! database, and talks HTTP to it.
 
 mod accounts;
+mod activity;
 mod crashes;
 mod cross_origin;
 mod headers;
@@ -18,6 +19,7 @@ mod outage;
 mod pages;
 mod secrets;
 mod senders;
+mod sign_in_throttle;
 mod smtp_harness;
 mod smtp_transport;
 mod test_database;
