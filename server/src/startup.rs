@@ -247,6 +247,7 @@ fn transport_policy(config: &Config) -> anyhow::Result<TransportPolicy> {
         allowed_targets: config.senders.smtp_allowed_targets.clone(),
         extra_root_certificates,
         hello_name,
+        resolver: crate::smtp::Resolver::system(),
     })
 }
 
