@@ -174,6 +174,7 @@ async fn build_router(
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(oversized_server_function_calls_get_json))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(request_trace_layer())
@@ -211,6 +212,31 @@ async fn malformed_requests_are_client_errors(request: Request, next: middleware
         parts.status = StatusCode::BAD_REQUEST;
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// The text of the error that the server-function framework reports for a body over the limit.
+const BODY_LIMIT_MESSAGE: &str = "length limit exceeded";
+
+/// Gives a server-function call rejected for its size the JSON error body that the browser
+/// decodes and shows in the user's language. The body limit layer answers a request whose
+/// `Content-Length` is over the limit with plain text, before any handler runs.
+async fn oversized_server_function_calls_get_json(request: Request, next: middleware::Next) -> Response {
+    let is_server_function = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_server_function || response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    let error = app::error::AppError::Request(leptos::server_fn::error::ServerFnErrorErr::Deserialization(
+        BODY_LIMIT_MESSAGE.to_string(),
+    ));
+    let body = serde_json::to_vec(&error).expect("an AppError serializes to JSON");
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// Builds the HTTP client for provider endpoints: bounded in time, and never following a

@@ -5,16 +5,23 @@
 
 mod accounts;
 mod cross_origin;
+mod display_names;
+mod fault_peers;
+mod field_input;
 mod health;
 mod helpers;
 mod instances;
 mod logs;
+mod mail_faults;
 mod oauth_flow;
 mod oauth_harness;
 mod oauth_senders;
 mod outage;
 mod pages;
+mod raw_message;
 mod senders;
 mod smtp_harness;
 mod smtp_transport;
+mod ssrf;
 mod test_database;
+mod unicode_addresses;
