@@ -217,9 +217,9 @@ async fn malformed_requests_are_client_errors(request: Request, next: middleware
 /// The text of the error that the server-function framework reports for a body over the limit.
 const BODY_LIMIT_MESSAGE: &str = "length limit exceeded";
 
-/// Gives a server-function call rejected for its size the JSON error body that the browser
-/// decodes and shows in the user's language. The body limit layer answers a request whose
-/// `Content-Length` is over the limit with plain text, before any handler runs.
+/// Replaces the body of a 413 response to a server-function call with the JSON error that the
+/// browser decodes and shows in the user's language. The body limit layer rejects a request whose
+/// `Content-Length` is over the limit with a plain-text body, before any handler runs.
 async fn oversized_server_function_calls_get_json(request: Request, next: middleware::Next) -> Response {
     let is_server_function = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;

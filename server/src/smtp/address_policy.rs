@@ -19,7 +19,7 @@ use super::failure::FailureKind;
 /// address.
 ///
 /// A name whose last label is a number, such as `127.1`, `2130706433` or `0x7f000001`, is read
-/// as an IPv4 address the way URL parsers and `inet_aton` read it, so the address check sees the
+/// as an IPv4 address the way URL parsers and `inet_aton` read it, so the address check gets the
 /// address that the system resolver would return. Returns `None` for an empty or invalid name,
 /// and for such a number that is not a valid IPv4 address.
 pub fn host_to_ascii(host: &str) -> Option<String> {
@@ -148,7 +148,10 @@ fn is_allowed_target(ascii_host: &str, port: u16, allowed_targets: &[(String, u1
 /// Name resolution for SMTP hosts: tokio's `lookup_host` by default, replaceable in tests to
 /// control what a name resolves to.
 #[derive(Clone)]
-pub struct Resolver(Arc<dyn Fn(String, u16) -> BoxFuture<'static, io::Result<Vec<SocketAddr>>> + Send + Sync>);
+pub struct Resolver(Arc<LookupFn>);
+
+/// A function from host name and port to the resolved socket addresses.
+type LookupFn = dyn Fn(String, u16) -> BoxFuture<'static, io::Result<Vec<SocketAddr>>> + Send + Sync;
 
 impl Resolver {
     /// Wraps a function that returns the socket addresses for a host name and port.
@@ -160,7 +163,7 @@ impl Resolver {
         Self(Arc::new(move |host, port| Box::pin(resolve(host, port))))
     }
 
-    /// Returns the resolver that asks the operating system, as `getaddrinfo` does.
+    /// Returns the resolver of the operating system (`getaddrinfo` through tokio).
     pub fn system() -> Self {
         Self::new(|host: String, port| async move {
             tokio::net::lookup_host((host.as_str(), port))

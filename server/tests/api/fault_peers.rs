@@ -1,6 +1,6 @@
-//! TCP peers for the network tests: a listener that counts the connections reaching a port, a
-//! proxy that counts and records what a client sends to a real server, and hand-written servers
-//! for faults that no real mail server produces on demand.
+//! TCP peers for the network tests. A listener counts the connections that reach a port, and a
+//! proxy counts and records what a client sends to a real server. Hand-written servers produce
+//! the faults that no real mail server produces on demand.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -120,9 +120,9 @@ async fn forward(client: TcpStream, server: TcpStream, recorded: Arc<Mutex<Vec<u
 /// How a scripted peer behaves once a client connects.
 #[derive(Clone, Copy)]
 pub enum Behavior {
-    /// Sends these bytes at once and then reads without answering.
+    /// Sends these bytes at once and then reads without replying.
     Banner(&'static [u8]),
-    /// Sends the greeting, answers nothing after EHLO and keeps reading.
+    /// Sends the greeting, sends no reply to EHLO and keeps reading.
     SilentAfterEhlo,
     /// Sends one byte every `interval` and never ends a line.
     Trickle { interval: Duration },
@@ -136,8 +136,8 @@ pub struct PeerReport {
     pub closed_at: Option<Instant>,
 }
 
-/// Starts a peer on 127.0.0.1 that accepts one connection and behaves as `behavior` says until
-/// the client closes it or 30 s pass.
+/// Starts a peer on 127.0.0.1 that accepts one connection and follows `behavior` until the
+/// client closes it or 30 s pass.
 pub async fn scripted_peer(behavior: Behavior) -> (u16, JoinHandle<PeerReport>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -13,7 +13,7 @@ use crate::smtp_harness::{CERTIFICATES, Harness, with_certificate};
 
 const TIMEOUT_SECS: u64 = 3;
 
-/// Returns the failure event of the test send, with the raw response body.
+/// Returns the events of the test send and the response body they were decoded from.
 async fn test_send_raw(app: &crate::helpers::TestApp, form: &Form) -> (Vec<TestEvent>, String) {
     let response = app
         .client

@@ -62,7 +62,7 @@ fn unescape_quoted(quoted: &str) -> String {
 }
 
 /// Decodes a run of encoded words. White space between two encoded words is dropped, as
-/// RFC 2047 section 6.2 says, and other words are kept as they are.
+/// RFC 2047 section 6.2 requires, and other words are kept as they are.
 fn decode_encoded_words(text: &str) -> String {
     let mut decoded = String::new();
     let mut previous_was_encoded = false;

@@ -119,7 +119,7 @@ async fn internal_hosts_are_rejected_in_every_spelling() {
     }
 }
 
-/// Returns a resolver that answers `answers[n]` to its n-th lookup (the last one for any later
+/// Returns a resolver that returns `answers[n]` for its n-th lookup (the last one for any later
 /// lookup), and the count of lookups.
 fn scripted_resolver(answers: Vec<IpAddr>) -> (Resolver, Arc<AtomicUsize>) {
     let lookups = Arc::new(AtomicUsize::new(0));
@@ -209,7 +209,7 @@ async fn rebinding_after_the_check_is_not_followed() {
 async fn connection_goes_to_the_checked_address() {
     let mut harness = Harness::start(json!({"tls": "none"})).await;
     // Linux routes all of 127.0.0.0/8 to the loopback interface, so a second address can hold
-    // a listener on the same port. The host name is an allowed target, so both answers pass the
+    // a listener on the same port. The host name is an allowed target, so both addresses pass the
     // check, and only the address of the first lookup may be used.
     let other_address = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), harness.port);
     let other = CountingListener::bind_to(other_address)
