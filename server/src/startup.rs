@@ -185,6 +185,7 @@ async fn build_router(
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(oversized_server_function_calls_get_json))
         .layer(middleware::from_fn_with_state(
             HeaderPolicy {
                 https: config.is_https(),
@@ -230,6 +231,31 @@ async fn malformed_requests_are_client_errors(request: Request, next: middleware
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// The text of the error that the server-function framework reports for a body over the limit.
+const BODY_LIMIT_MESSAGE: &str = "length limit exceeded";
+
+/// Replaces the body of a 413 response to a server-function call with the JSON error that the
+/// browser decodes and shows in the user's language. The body limit layer rejects a request whose
+/// `Content-Length` is over the limit with a plain-text body, before any handler runs.
+async fn oversized_server_function_calls_get_json(request: Request, next: middleware::Next) -> Response {
+    let is_server_function = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_server_function || response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    let error = app::error::AppError::Request(leptos::server_fn::error::ServerFnErrorErr::Deserialization(
+        BODY_LIMIT_MESSAGE.to_string(),
+    ));
+    let body = serde_json::to_vec(&error).expect("an AppError serializes to JSON");
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
 /// Builds the HTTP client for provider endpoints: bounded in time, and never following a
 /// redirect, so a token request cannot be sent somewhere else.
 fn provider_http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
@@ -264,6 +290,7 @@ fn transport_policy(config: &Config) -> anyhow::Result<TransportPolicy> {
         allowed_targets: config.senders.smtp_allowed_targets.clone(),
         extra_root_certificates,
         hello_name,
+        resolver: crate::smtp::Resolver::system(),
     })
 }
 

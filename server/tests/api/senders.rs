@@ -63,10 +63,16 @@ pub async fn starttls_server() -> Harness {
 
 /// Starts an app that trusts the test CA and may reach the harness on loopback.
 pub async fn app_for(harness: &Harness, extra: &[(&'static str, String)]) -> TestApp {
+    app_for_port(harness.port, extra).await
+}
+
+/// Starts an app that trusts the test CA and may reach `port` on loopback, with an account
+/// signed in.
+pub async fn app_for_port(port: u16, extra: &[(&'static str, String)]) -> TestApp {
     let mut variables = vec![
         (
             "RELAIS_SMTP_ALLOWED_TARGETS",
-            format!("localhost:{0},127.0.0.1:{0}", harness.port),
+            format!("localhost:{port},127.0.0.1:{port}"),
         ),
         ("RELAIS_SMTP_EXTRA_CA_FILE", CERTIFICATES.ca_file.display().to_string()),
     ];
@@ -119,11 +125,11 @@ impl TestApp {
     }
 }
 
-fn last(events: &[TestEvent]) -> &TestEvent {
+pub fn last(events: &[TestEvent]) -> &TestEvent {
     events.last().expect("at least one event")
 }
 
-fn failure_of(events: &[TestEvent]) -> (Stage, FailureKind, Option<String>) {
+pub fn failure_of(events: &[TestEvent]) -> (Stage, FailureKind, Option<String>) {
     match last(events) {
         TestEvent::Failed(failure) => (failure.stage, failure.kind, failure.server_reply.clone()),
         other => panic!("expected a failure, got {other:?}"),
