@@ -1,6 +1,6 @@
-//! The sign-in throttle per client address: many failures from one address lock it out across
-//! emails, without telling which emails have an account, and a forged X-Forwarded-For header
-//! does not move a client to another address unless its peer is a trusted proxy.
+//! The sign-in throttle per client address. Many failures from one address lock it out across
+//! emails, without telling which emails have an account. A forged X-Forwarded-For header moves
+//! a client to another address only when its peer is a trusted proxy.
 
 use std::net::IpAddr;
 
@@ -45,7 +45,7 @@ fn retry_after(error: AppError) -> u64 {
 }
 
 #[tokio::test]
-async fn client_lock_spans_emails_and_ignores_forged_header() {
+async fn client_lock_spans_emails_and_headers() {
     let app = spawn_app().await;
     app.sign_up("Ana", "ana@example.com", PASSWORD).await;
     app.call("sign_out", &[]).await;
