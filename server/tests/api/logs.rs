@@ -10,7 +10,7 @@ use crate::senders::{Form, MAILBOX, MAILBOX_PASSWORD, app_for, starttls_server};
 
 /// A log writer that appends to a shared buffer.
 #[derive(Clone, Default)]
-struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+pub struct CapturedLogs(pub Arc<Mutex<Vec<u8>>>);
 
 impl Write for CapturedLogs {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -20,6 +20,24 @@ impl Write for CapturedLogs {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+impl CapturedLogs {
+    /// Captures the logs of this thread at `info` and above until the guard is dropped. Under
+    /// `tokio::test`, every task of the app runs on this thread.
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).to_string()
     }
 }
 

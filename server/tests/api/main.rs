@@ -14,6 +14,7 @@ mod oauth_harness;
 mod oauth_senders;
 mod outage;
 mod pages;
+mod sealed_rows;
 mod senders;
 mod smtp_harness;
 mod smtp_transport;

@@ -12,15 +12,15 @@ use crate::oauth_harness::{ProviderHarness, authorize};
 use crate::senders::{Form, MAILBOX, app_for};
 use crate::smtp_harness::{CERTIFICATES, Harness, with_certificate};
 
-struct Setup {
-    provider: ProviderHarness,
-    smtp: Harness,
-    app: TestApp,
+pub struct Setup {
+    pub provider: ProviderHarness,
+    pub smtp: Harness,
+    pub app: TestApp,
 }
 
 /// Starts a provider harness as `name`, an SMTP server that accepts only that provider's
 /// tokens, and Relais configured for both.
-async fn setup(name: &'static str, extra: &[(&'static str, String)]) -> Setup {
+pub async fn setup(name: &'static str, extra: &[(&'static str, String)]) -> Setup {
     setup_with_smtp(name, json!({}), extra).await
 }
 
@@ -118,7 +118,7 @@ impl Setup {
     }
 
     /// Connects, tests and saves a new sender.
-    async fn saved_sender(&mut self) -> SenderView {
+    pub async fn saved_sender(&mut self) -> SenderView {
         let location = self.connect(None).await;
         let grant_id = query_value(&location, "oauth_grant").expect("a pending grant");
         let form = oauth_form(Some(&grant_id), None);
