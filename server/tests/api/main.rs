@@ -8,6 +8,8 @@ mod cross_origin;
 mod health;
 mod helpers;
 mod instances;
+mod key_rotation;
+mod key_startup;
 mod logs;
 mod oauth_flow;
 mod oauth_harness;

@@ -11,13 +11,13 @@ use relais::oauth::service::token_context;
 use crate::helpers::{PASSWORD, TestApp};
 use crate::logs::CapturedLogs;
 use crate::oauth_senders::setup;
-use crate::senders::{Form, MAILBOX_PASSWORD, app_for, starttls_server};
+use crate::senders::{Form, MAILBOX, MAILBOX_PASSWORD, app_for, starttls_server};
 
 /// Base64 of 32 bytes of 0x01, the keyring of these tests.
 const KEY: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 
 /// Returns the dialog's form that tests `sender` with its stored password.
-fn stored_form(port: u16, sender: &SenderView) -> Form {
+pub fn stored_form(port: u16, sender: &SenderView) -> Form {
     Form::starttls(port)
         .set("email", sender.email.clone())
         .set("password", "")
@@ -87,7 +87,7 @@ async fn copied_password_is_never_used() {
     assert_eq!(status_of(&app, &same_account.id).await, SenderStatus::KeyUnavailable);
     let events = app.test_send(&stored_form(harness.port, &source)).await;
     assert!(matches!(events.last(), Some(TestEvent::Succeeded { .. })), "{events:?}");
-    assert_eq!(harness.next_message().await["auth"]["password"], MAILBOX_PASSWORD);
+    assert_eq!(harness.next_message().await["auth"]["username"], MAILBOX);
     assert_eq!(status_of(&app, &source.id).await, SenderStatus::Verified);
 
     let logs = logs.text();
@@ -108,7 +108,7 @@ async fn copied_password_is_never_used() {
 }
 
 /// Asserts that no sealed column of any row contains one of `plaintexts`.
-async fn assert_no_plaintext(app: &TestApp, plaintexts: &[&[u8]]) {
+pub async fn assert_no_plaintext(app: &TestApp, plaintexts: &[&[u8]]) {
     let queries = [
         "SELECT sealed FROM sender_secrets",
         "SELECT sealed_refresh_token FROM oauth_grants",
