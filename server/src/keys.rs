@@ -19,7 +19,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use rand::RngCore;
 
 pub const KEY_FILE_NAME: &str = "relais.key";
-/// Id of the key in a key file or variable that holds a bare base64 value.
+/// Id of the key in a key file or variable that contains a bare base64 value.
 pub const LEGACY_KEY_ID: &str = "k1";
 const KEY_LEN: usize = 32;
 const MAX_KEY_ID_LEN: usize = 32;
@@ -58,7 +58,7 @@ pub struct Keyring {
     entries: Vec<(String, ServerKey)>,
 }
 
-/// Where the keyring was read from, so that commands write a changed keyring back there.
+/// Origin of the keyring, so that commands write a changed keyring back there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeySource {
     Environment,
@@ -130,11 +130,11 @@ impl Keyring {
 
     /// Returns this keyring with a new random key in front, as the current key. Its id is `k`
     /// followed by one more than the highest number among the `kN` ids of the keyring and of
-    /// `taken` (ids the database still names), so an id is never given to a second key.
-    pub fn with_new_key<'a>(&'a self, taken: impl IntoIterator<Item = &'a str>) -> Self {
+    /// `used_ids` (ids the database still names), so an id is never given to a second key.
+    pub fn with_new_key<'a>(&'a self, used_ids: impl IntoIterator<Item = &'a str>) -> Self {
         let highest = self
             .ids()
-            .chain(taken)
+            .chain(used_ids)
             .filter_map(|id| id.strip_prefix('k')?.parse::<u64>().ok())
             .max()
             .unwrap_or(0);
@@ -363,7 +363,7 @@ mod tests {
     }
 
     #[test]
-    fn new_key_skips_taken_ids() {
+    fn new_key_skips_used_ids() {
         let keyring = Keyring::single("k1", ServerKey([1; KEY_LEN])).with_new_key(["k4", "k2~0a1b2c3d"]);
         assert_eq!(keyring.current_id(), "k5");
     }

@@ -49,7 +49,7 @@ pub async fn open_keyring(
             let stored = count_sealed(pool).await?;
             if stored > 0 {
                 anyhow::bail!(
-                    "the key file {} is missing and RELAIS_SECRET_KEY is not set, but the database holds {stored} \
+                    "the key file {} is missing and RELAIS_SECRET_KEY is not set, but the database contains {stored} \
                      encrypted credentials: restore the key file from a backup (or set RELAIS_SECRET_KEY to the \
                      keyring), then start Relais again. Relais does not create a new key, because it could not \
                      decrypt these credentials",
@@ -92,10 +92,9 @@ pub fn substitute_id(id: &str, key: &ServerKey) -> String {
 
 /// Returns how many credential rows each key id seals, sorted by id.
 pub async fn usage(pool: &AnyPool) -> sqlx::Result<Vec<KeyUsage>> {
-    let secrets: Vec<(String, i64)> =
-        sqlx::query_as("SELECT key_id, COUNT(*) FROM sender_secrets GROUP BY key_id")
-            .fetch_all(pool)
-            .await?;
+    let secrets: Vec<(String, i64)> = sqlx::query_as("SELECT key_id, COUNT(*) FROM sender_secrets GROUP BY key_id")
+        .fetch_all(pool)
+        .await?;
     let grants: Vec<(String, i64)> = sqlx::query_as("SELECT key_id, COUNT(*) FROM oauth_grants GROUP BY key_id")
         .fetch_all(pool)
         .await?;

@@ -15,8 +15,7 @@ const MAX_BATCH_SIZE: u32 = 10_000;
 const COMMAND_CONNECTIONS: u32 = 2;
 
 /// Usage lines of `relais keys`, printed by `relais --help` too.
-pub const USAGE: &str = "\
-  relais keys status
+pub const USAGE: &str = "  relais keys status
       Prints each key id, whether it is current, and how many stored credentials it seals.
   relais keys rotate
       Adds a new random key to the keyring as the current key. Refused while credentials still
@@ -158,11 +157,11 @@ async fn rotate(
     }
 
     let checked_ids = check::checked_key_ids(pool).await?;
-    let taken = usage
+    let used_ids = usage
         .iter()
         .map(|entry| entry.key_id.as_str())
         .chain(checked_ids.iter().map(String::as_str));
-    let rotated = configured.with_new_key(taken);
+    let rotated = configured.with_new_key(used_ids);
     let new_id = rotated.current_id().to_string();
     check::ensure_check(pool, &new_id, rotated.current()).await?;
 

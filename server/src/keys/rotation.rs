@@ -2,8 +2,8 @@
 //!
 //! Each row is read, opened with the key its `key_id` names, sealed with the current key and
 //! written back by one `UPDATE` (its own transaction) that matches the old `key_id` and the old
-//! sealed bytes. A row that another instance changed in between is left alone, so running
-//! instances never lose a write, and a stopped run resumes where rows still have an old id.
+//! sealed bytes. A row that another instance changed in between is left alone, so its new value
+//! is not overwritten. A stopped run resumes with the rows that still have an old id.
 
 use sqlx::AnyPool;
 
@@ -79,7 +79,12 @@ async fn reencrypt_sender_secrets(
                 .get(&key_id)
                 .and_then(|key| crypto::open(key, &sealed, &context).ok())
             else {
-                tracing::error!(sender_id, kind, key_id, "stored credential does not decrypt; left unchanged");
+                tracing::error!(
+                    sender_id,
+                    kind,
+                    key_id,
+                    "stored credential does not decrypt; left unchanged"
+                );
                 report
                     .unreadable
                     .push(format!("sender_secrets {sender_id}/{kind} ({key_id})"));

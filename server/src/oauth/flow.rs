@@ -108,7 +108,11 @@ pub async fn start(
     }
     let (url, state) = request.url();
 
-    let sealed_verifier = crypto::seal(keyring.current(), verifier.secret().as_bytes(), &state_context(state.secret()));
+    let sealed_verifier = crypto::seal(
+        keyring.current(),
+        verifier.secret().as_bytes(),
+        &state_context(state.secret()),
+    );
     sqlx::query("DELETE FROM oauth_states WHERE created_at < $1")
         .bind(crate::db::now() - STATE_MAX_AGE_SECS)
         .execute(pool)

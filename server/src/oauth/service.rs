@@ -326,8 +326,8 @@ impl OAuthService {
             );
             return Err(AppError::SecretUnreadable);
         };
-        let plaintext = crypto::open(key, sealed, &token_context(kind, &grant.account_id, &grant.id))
-            .map_err(|_| {
+        let plaintext =
+            crypto::open(key, sealed, &token_context(kind, &grant.account_id, &grant.id)).map_err(|_| {
                 tracing::error!(
                     account_id = %grant.account_id,
                     grant_id = %grant.id,

@@ -111,7 +111,14 @@ async fn rotation_moves_rows_to_the_new_key() {
 
     let status = keys(&database, dir, None, &["status"]).await;
     assert_eq!(status.code, Some(0), "{}", status.stderr);
-    assert!(status.stdout.lines().any(|line| line.starts_with("k1 ") && line.contains("current")), "{}", status.stdout);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|line| line.starts_with("k1 ") && line.contains("current")),
+        "{}",
+        status.stdout
+    );
 
     let rotated = keys(&database, dir, None, &["rotate"]).await;
     assert_eq!(rotated.code, Some(0), "{}", rotated.stderr);
@@ -125,27 +132,41 @@ async fn rotation_moves_rows_to_the_new_key() {
     let mut app = spawn_app_on(database, data_dir, &variables(&harness, None)).await;
     app.sign_in("ana@example.com", PASSWORD).await;
     let new = save_sender(&app, &mut harness, "support@example.com").await;
-    let mut expected = vec![(old.id.clone(), "k1"), (new.id.clone(), "k2")];
+    let mut expected = [(old.id.clone(), "k1"), (new.id.clone(), "k2")];
     expected.sort();
-    assert_eq!(key_ids(&app).await, expected.iter().map(|(_, id)| *id).collect::<Vec<_>>());
+    assert_eq!(
+        key_ids(&app).await,
+        expected.iter().map(|(_, id)| *id).collect::<Vec<_>>()
+    );
     assert!(stored_send_works(&app, &mut harness, &old).await);
 
     let (database, data_dir) = app.into_storage();
     let dir = data_dir.path();
-    let refused = keys(&database, dir, None, &["remove", "k1"]).await;
-    assert_eq!(refused.code, Some(1));
-    assert!(refused.stderr.contains("still seals 1 credentials"), "{}", refused.stderr);
+    let rejected = keys(&database, dir, None, &["remove", "k1"]).await;
+    assert_eq!(rejected.code, Some(1));
+    assert!(
+        rejected.stderr.contains("still seals 1 credentials"),
+        "{}",
+        rejected.stderr
+    );
     assert_eq!(key_file_ids(dir), ["k2", "k1"]);
 
     let moved = keys(&database, dir, None, &["reencrypt"]).await;
     assert_eq!(moved.code, Some(0), "{}\n{}", moved.stdout, moved.stderr);
-    assert!(moved.stdout.contains("Re-encrypted 1 credentials to key k2"), "{}", moved.stdout);
+    assert!(
+        moved.stdout.contains("Re-encrypted 1 credentials to key k2"),
+        "{}",
+        moved.stdout
+    );
     let removed = keys(&database, dir, None, &["remove", "k1"]).await;
     assert_eq!(removed.code, Some(0), "{}", removed.stderr);
     assert_eq!(key_file_ids(dir), ["k2"]);
     let status = keys(&database, dir, None, &["status"]).await;
     assert!(
-        status.stdout.lines().any(|line| line.starts_with("k2 ") && line.contains(" 2 ")),
+        status
+            .stdout
+            .lines()
+            .any(|line| line.starts_with("k2 ") && line.contains(" 2 ")),
         "{}",
         status.stdout
     );
@@ -234,7 +255,13 @@ async fn interrupted_reencryption_resumes() {
 
     // Running the command again finishes the job and keeps the concurrent write.
     let (database, data_dir) = app.into_storage();
-    let resumed = keys(&database, data_dir.path(), Some(&value), &["reencrypt", "--batch-size", "1"]).await;
+    let resumed = keys(
+        &database,
+        data_dir.path(),
+        Some(&value),
+        &["reencrypt", "--batch-size", "1"],
+    )
+    .await;
     assert_eq!(resumed.code, Some(0), "{}\n{}", resumed.stdout, resumed.stderr);
     let app = spawn_app_on(database, data_dir, &variables(&harness, Some(&value))).await;
     app.sign_in("ana@example.com", PASSWORD).await;
@@ -244,7 +271,10 @@ async fn interrupted_reencryption_resumes() {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert_eq!(crypto::open(keyring.current(), &sealed, &context).unwrap(), b"written-meanwhile");
+    assert_eq!(
+        crypto::open(keyring.current(), &sealed, &context).unwrap(),
+        b"written-meanwhile"
+    );
     let untouched = senders.iter().find(|sender| sender.id != pending.0).unwrap();
     assert!(stored_send_works(&app, &mut harness, untouched).await);
 }

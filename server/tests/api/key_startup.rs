@@ -109,7 +109,10 @@ async fn wrong_key_marks_senders_unusable() {
     drop(guard);
 
     let logs = logs.text();
-    let errors: Vec<&str> = logs.lines().filter(|line| line.contains("cannot be decrypted")).collect();
+    let errors: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("cannot be decrypted"))
+        .collect();
     assert_eq!(errors.len(), 1, "{logs}");
     assert!(errors[0].contains("ERROR"), "{}", errors[0]);
     assert!(errors[0].contains("1 stored credentials"), "{}", errors[0]);

@@ -75,7 +75,10 @@ async fn copied_password_is_never_used() {
     // Bob's sender refuses the copied ciphertext before connecting.
     let events = app.test_send(&stored_form(harness.port, &other_account)).await;
     assert_eq!(events, [TestEvent::Refused(AppError::SecretUnreadable)]);
-    assert!(!harness.has_message().await, "no message, so no SMTP AUTH, reached the server");
+    assert!(
+        !harness.has_message().await,
+        "no message, so no SMTP AUTH, reached the server"
+    );
     assert_eq!(status_of(&app, &other_account.id).await, SenderStatus::KeyUnavailable);
 
     // So does Ana's other sender, while the original still works.
@@ -138,7 +141,7 @@ async fn sealed_tokens_hold_no_plaintext() {
     oauth.saved_sender().await;
     let app = &oauth.app;
 
-    // The test knows the key, so it decrypts the stored tokens to learn their plaintext.
+    // The test sets the key, so it decrypts the stored tokens to learn their plaintext.
     let keyring = Keyring::parse(KEY).unwrap();
     let (grant_id, account_id, sealed_refresh, sealed_access): (String, String, Vec<u8>, Vec<u8>) =
         sqlx::query_as("SELECT id, account_id, sealed_refresh_token, sealed_access_token FROM oauth_grants")
@@ -157,11 +160,10 @@ async fn sealed_tokens_hold_no_plaintext() {
         &token_context("access_token", &account_id, &grant_id),
     )
     .unwrap();
-    assert!(refresh_token.len() >= 8 && access_token.len() >= 8, "the harness issued tokens");
+    assert!(
+        refresh_token.len() >= 8 && access_token.len() >= 8,
+        "the harness issued tokens"
+    );
 
-    assert_no_plaintext(
-        app,
-        &[&refresh_token, &access_token, b"relais key check v1".as_slice()],
-    )
-    .await;
+    assert_no_plaintext(app, &[&refresh_token, &access_token, b"relais key check v1".as_slice()]).await;
 }
