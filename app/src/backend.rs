@@ -12,6 +12,7 @@ use crate::account::{AccountView, SignUpForm};
 use crate::error::AppError;
 use futures::stream::BoxStream;
 
+use crate::senders::activity::ActivityEntry;
 use crate::senders::oauth::{OAuthGrantView, OAuthProvider};
 use crate::senders::settings::SenderForm;
 use crate::senders::{SenderList, SenderView};
@@ -37,6 +38,7 @@ pub trait Backend: Send + Sync + 'static {
         sender_id: Option<&str>,
     ) -> Result<String, AppError>;
     async fn oauth_grant(&self, request: &Parts, grant_id: &str) -> Result<OAuthGrantView, AppError>;
+    async fn list_activity(&self, request: &Parts) -> Result<Vec<ActivityEntry>, AppError>;
 }
 
 /// The backend and the current request, as provided to every server function and SSR render.

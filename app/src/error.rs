@@ -151,6 +151,9 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
         AppError::SecretUnreadable => t_string!(i18n, errors.secret_unreadable).to_string(),
         AppError::Unavailable => t_string!(i18n, errors.unavailable).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),
+        AppError::Request(ServerFnErrorErr::Deserialization(message)) if message.contains("length limit exceeded") => {
+            t_string!(i18n, errors.request_too_large).to_string()
+        }
         AppError::Request(_) => t_string!(i18n, errors.request).to_string(),
     };
 

@@ -29,7 +29,7 @@ test('Google sender reconnects after revocation', async ({ page }) => {
   await save.click();
   await expect(dialog).toBeHidden();
 
-  const row = page.getByRole('listitem').filter({ hasText: OAUTH_MAILBOX });
+  const row = page.locator('#senders').getByRole('listitem').filter({ hasText: OAUTH_MAILBOX });
   await expect(row).toContainText('Google');
   await expect(row).toContainText('Vérifié');
   const refresh = row.getByRole('button', { name: `Actualiser la connexion de ${OAUTH_MAILBOX}` });
@@ -53,6 +53,6 @@ test('Google sender reconnects after revocation', async ({ page }) => {
   await refresh.click();
   await expect(page.getByRole('status').filter({ hasText: 'Le compte est reconnecté' })).toBeVisible();
   await expect(row).toContainText('Vérifié');
-  await expect(page.getByRole('listitem').filter({ hasText: OAUTH_MAILBOX })).toHaveCount(1);
+  await expect(page.locator('#senders').getByRole('listitem').filter({ hasText: OAUTH_MAILBOX })).toHaveCount(1);
   await expect(page).toHaveURL(/\/settings#senders$/);
 });

@@ -50,13 +50,31 @@ test('add a sender: test, confirmation, save, listed', async ({ page }) => {
   await save.click();
 
   await expect(dialog).toBeHidden();
-  const row = page.getByRole('listitem').filter({ hasText: sender });
+  const row = page.locator('#senders').getByRole('listitem').filter({ hasText: sender });
   await expect(row).toContainText('Équipe Ventes');
   await expect(row).toContainText('Vérifié');
   await expect(row.getByRole('button', { name: `Modifier l'expéditeur ${sender}` })).toBeVisible();
   await expect(row.getByRole('button', { name: `Supprimer l'expéditeur ${sender}` })).toBeVisible();
   await page.reload();
-  await expect(page.getByRole('listitem').filter({ hasText: sender })).toBeVisible();
+  await expect(page.locator('#senders').getByRole('listitem').filter({ hasText: sender })).toBeVisible();
+});
+
+test('saving a sender adds a creation entry to the activity log', async ({ page }) => {
+  const account = uniqueEmail('owner');
+  const sender = uniqueEmail('sales');
+  await signUp(page, 'Ana Lopes', account);
+  await openSettings(page);
+  const log = page.getByRole('region', { name: "Journal d'activité" });
+  await expect(log).toContainText('Aucune activité enregistrée');
+
+  await addWorkingSender(page, account, sender);
+
+  const entries = log.getByRole('listitem');
+  await expect(entries.first()).toContainText(`Expéditeur ajouté : ${sender}`);
+  await expect(entries.nth(1)).toContainText(`Test d'envoi réussi : ${sender}`);
+  await expect(entries.first()).toContainText('UTC');
+  await page.reload();
+  await expect(log.getByRole('listitem').first()).toContainText(`Expéditeur ajouté : ${sender}`);
 });
 
 test('wrong password: error with the failed step, save stays disabled', async ({ page }) => {
@@ -108,7 +126,7 @@ test('edit the name without retyping the password', async ({ page }) => {
   await dialog.getByRole('button', { name: 'Enregistrer' }).click();
 
   await expect(dialog).toBeHidden();
-  await expect(page.getByRole('listitem').filter({ hasText: sender })).toContainText('Lettre mensuelle');
+  await expect(page.locator('#senders').getByRole('listitem').filter({ hasText: sender })).toContainText('Lettre mensuelle');
 });
 
 test('changing the host asks for the password again', async ({ page }) => {
@@ -140,9 +158,9 @@ test('delete with the trash icon and "Supprimer maintenant"', async ({ page }) =
   await confirm.getByRole('button', { name: 'Supprimer maintenant' }).click();
 
   await expect(confirm).toBeHidden();
-  await expect(page.getByRole('listitem').filter({ hasText: sender })).toHaveCount(0);
+  await expect(page.locator('#senders').getByRole('listitem').filter({ hasText: sender })).toHaveCount(0);
   await page.reload();
-  await expect(page.getByRole('listitem').filter({ hasText: sender })).toHaveCount(0);
+  await expect(page.locator('#senders').getByRole('listitem').filter({ hasText: sender })).toHaveCount(0);
 });
 
 test('the dialog closes with Escape', async ({ page }) => {

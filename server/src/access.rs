@@ -1,5 +1,5 @@
-//! Page-level access rules applied before Leptos renders: signed-out visitors go to sign-in,
-//! and pages with account data are never cached.
+//! Page-level access rules applied before Leptos renders: signed-out visitors go to sign-in.
+//! The `no-store` header of pages with account data is set in `headers`.
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -35,11 +35,7 @@ pub async fn guard_pages(session: Session, mut request: Request, next: Next) -> 
         return Redirect::to(&format!("/sign-in?next={}", encode_query_value(here))).into_response();
     }
 
-    let mut response = next.run(request).await;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    next.run(request).await
 }
 
 /// Rewrites the request's cookies so the i18n context reads `locale`.

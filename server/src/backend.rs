@@ -5,6 +5,7 @@ use app::backend::Backend;
 use app::error::AppError;
 use app::senders::SenderList;
 use app::senders::SenderView;
+use app::senders::activity::{ACTIVITY_PAGE_SIZE, ActivityEntry};
 use app::senders::oauth::{OAuthGrantView, OAuthProvider};
 use app::senders::settings::SenderForm;
 use app::validation::{check_new_password, normalize_display_name, normalize_email};
@@ -15,6 +16,7 @@ use http::request::Parts;
 use sqlx::AnyPool;
 
 use crate::accounts::{AccountStore, Credentials, NewAccount, StoreError};
+use crate::client_address::ClientAddress;
 use crate::senders::SenderService;
 use crate::throttle;
 
@@ -30,6 +32,14 @@ pub struct RelaisBackend {
 fn session(request: &Parts) -> Result<Session, AppError> {
     request.extensions.get::<Session>().cloned().ok_or_else(|| {
         tracing::error!("the auth session layer is missing");
+        AppError::Internal
+    })
+}
+
+/// Returns the client address that the `client_address::attach` layer put in the request.
+fn client_address(request: &Parts) -> Result<ClientAddress, AppError> {
+    request.extensions.get::<ClientAddress>().copied().ok_or_else(|| {
+        tracing::error!("the client address layer is missing");
         AppError::Internal
     })
 }
@@ -101,15 +111,23 @@ impl Backend for RelaisBackend {
     }
 
     async fn sign_in(&self, request: &Parts, email: &str, password: &str) -> Result<AccountView, AppError> {
+        let client_key = client_address(request)?.throttle_key();
         let email_key = normalize_email(email)
             .map_err(|_| AppError::InvalidCredentials)?
             .to_lowercase();
         let now = crate::db::now();
 
-        if let Some(retry_after_secs) = throttle::retry_after(&self.pool, &email_key, now)
-            .await
-            .map_err(database_failure("failed to read the sign-in throttle"))?
-        {
+        // Both locks give the same error, so it does not tell which one applies, nor whether
+        // the email has an account.
+        let mut retry_after_secs = None;
+        for key in [&client_key, &email_key] {
+            let locked = throttle::retry_after(&self.pool, key, now)
+                .await
+                .map_err(database_failure("failed to read the sign-in throttle"))?;
+            retry_after_secs = retry_after_secs.max(locked);
+        }
+        if let Some(retry_after_secs) = retry_after_secs {
+            tracing::info!(client_key, "sign-in rejected by the throttle");
             return Err(AppError::TooManyAttempts { retry_after_secs });
         }
 
@@ -123,7 +141,10 @@ impl Backend for RelaisBackend {
             .await
             .map_err(session_failure("failed to check credentials"))?
         else {
-            throttle::record_failure(&self.pool, &email_key, now)
+            throttle::record_failure(&self.pool, &email_key, &throttle::PER_EMAIL, now)
+                .await
+                .map_err(database_failure("failed to count a failed sign-in"))?;
+            throttle::record_failure(&self.pool, &client_key, &throttle::PER_CLIENT, now)
                 .await
                 .map_err(database_failure("failed to count a failed sign-in"))?;
             tracing::info!("sign-in failed: wrong email or password");
@@ -142,6 +163,8 @@ impl Backend for RelaisBackend {
             .login(&account)
             .await
             .map_err(session_failure("failed to start the session"))?;
+        // The client's counter is kept: one valid account must not let a client reset it
+        // between guesses at other accounts.
         throttle::reset(&self.pool, &email_key)
             .await
             .map_err(database_failure("failed to reset the sign-in throttle"))?;
@@ -178,16 +201,20 @@ impl Backend for RelaisBackend {
     }
 
     async fn save_sender(&self, request: &Parts, form: SenderForm) -> Result<SenderView, AppError> {
-        self.senders.save(&signed_in(request)?, form).await
+        self.senders
+            .save(&signed_in(request)?, form, client_address(request)?)
+            .await
     }
 
     async fn delete_sender(&self, request: &Parts, sender_id: &str) -> Result<(), AppError> {
-        self.senders.delete(&signed_in(request)?, sender_id).await
+        self.senders
+            .delete(&signed_in(request)?, sender_id, client_address(request)?)
+            .await
     }
 
     async fn test_sender(&self, request: &Parts, form: SenderForm) -> BoxStream<'static, Result<String, AppError>> {
-        match signed_in(request) {
-            Ok(account) => self.senders.test(account, form).await,
+        match signed_in(request).and_then(|account| Ok((account, client_address(request)?))) {
+            Ok((account, client)) => self.senders.test(account, form, client).await,
             Err(error) => Box::pin(futures::stream::once(async move { Err(error) })),
         }
     }
@@ -206,9 +233,17 @@ impl Backend for RelaisBackend {
             let sender = crate::senders::store::find(&self.pool, &account.id, sender_id)
                 .await
                 .map_err(database_failure("failed to load the sender"))?;
-            if sender.is_none_or(|sender| sender.kind != provider.as_str()) {
-                tracing::warn!(account_id = %account.id, sender_id, "re-authentication of a sender not found for this account");
-                return Err(AppError::SenderNotFound);
+            match sender {
+                None => {
+                    crate::senders::ownership::warn_not_owned(&self.pool, &account.id, sender_id, "re-authentication")
+                        .await;
+                    return Err(AppError::SenderNotFound);
+                }
+                Some(sender) if sender.kind != provider.as_str() => {
+                    tracing::warn!(account_id = %account.id, sender_id, kind = sender.kind, "re-authentication with another provider rejected");
+                    return Err(AppError::SenderNotFound);
+                }
+                Some(_) => {}
             }
         }
         let binding = oauth.session_binding(&session_id.to_string());
@@ -226,5 +261,12 @@ impl Backend for RelaisBackend {
             id: grant.id,
             email: grant.email,
         })
+    }
+
+    async fn list_activity(&self, request: &Parts) -> Result<Vec<ActivityEntry>, AppError> {
+        let account = signed_in(request)?;
+        crate::activity::list(&self.pool, &account.id, ACTIVITY_PAGE_SIZE)
+            .await
+            .map_err(database_failure("failed to list the activity log"))
     }
 }

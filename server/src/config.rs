@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
+use crate::client_address::TrustedProxies;
 use crate::oauth::providers::{Provider, ProviderConfig, read_provider};
 
 /// Each variable with its default and meaning, printed by `relais --help`.
@@ -34,6 +35,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "RELAIS_PUBLIC_URL",
         "http://<RELAIS_LISTEN_ADDR>",
         "URL users open in their browser. With https, cookies are marked Secure.",
+    ),
+    (
+        "RELAIS_TRUSTED_PROXIES",
+        "(none)",
+        "Comma-separated IP addresses or CIDR networks of reverse proxies whose X-Forwarded-For header \
+         gives the client address, e.g. 10.0.0.0/8. Other peers are the client themselves.",
     ),
     (
         "RELAIS_DEFAULT_SENDER",
@@ -145,6 +152,8 @@ pub struct Config {
     /// True when `RELAIS_PUBLIC_URL` is unset, so the URL follows the bound address.
     pub public_url_is_default: bool,
     pub default_sender: Option<String>,
+    /// Peers whose `X-Forwarded-For` header gives the client address.
+    pub trusted_proxies: TrustedProxies,
     pub log_format: LogFormat,
     /// Base64 key from the environment; `None` means the key file in `data_dir` is used.
     pub secret_key: Option<String>,
@@ -176,6 +185,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("public_url", &self.public_url.as_str())
             .field("default_sender", &self.default_sender)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("log_format", &self.log_format)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "(set)"))
             .field("site_root", &self.site_root)
@@ -259,6 +269,15 @@ impl Config {
             None => None,
         };
 
+        let trusted_proxies = match read("RELAIS_TRUSTED_PROXIES") {
+            Some(value) => TrustedProxies::parse(&value).ok_or(ConfigError {
+                variable: "RELAIS_TRUSTED_PROXIES".into(),
+                value,
+                expected: "comma-separated IP addresses or CIDR networks such as 10.0.0.0/8,192.0.2.7".into(),
+            })?,
+            None => TrustedProxies::default(),
+        };
+
         let log_format = match read("RELAIS_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -340,6 +359,7 @@ impl Config {
             public_url,
             public_url_is_default,
             default_sender,
+            trusted_proxies,
             log_format,
             secret_key: read("RELAIS_SECRET_KEY"),
             site_root,
@@ -448,6 +468,7 @@ mod tests {
             ("RELAIS_PUBLIC_URL", "https://example.com/relais"),
             ("RELAIS_DEFAULT_SENDER", "not an address"),
             ("RELAIS_LOG_FORMAT", "xml"),
+            ("RELAIS_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
             ("RELAIS_MAX_SENDERS", "0"),
             ("RELAIS_TEST_SEND_TIMEOUT_SECS", "soon"),
             ("RELAIS_SMTP_ALLOWED_TARGETS", "mail.internal"),

@@ -5,11 +5,14 @@
 
 pub mod access;
 pub mod accounts;
+pub mod activity;
 pub mod backend;
+pub mod client_address;
 pub mod config;
 pub mod crypto;
 pub mod csrf;
 pub mod db;
+pub mod headers;
 pub mod keys;
 pub mod oauth;
 pub mod senders;

@@ -30,12 +30,13 @@ use crate::accounts::AccountStore;
 use crate::backend::RelaisBackend;
 use crate::config::Config;
 use crate::csrf::{AllowedOrigin, reject_cross_origin};
+use crate::headers::{self, HeaderPolicy};
 use crate::keys::Keyring;
 use crate::oauth::{self, OAuthService};
 use crate::senders::SenderService;
 use crate::sessions::SessionStorage;
 use crate::smtp::TransportPolicy;
-use crate::{access, db, keys};
+use crate::{access, client_address, db, keys};
 
 /// Request bodies above this size are rejected with 413; forms here are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -88,7 +89,8 @@ impl Application {
 
     /// Serves requests until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
     }
@@ -136,7 +138,10 @@ async fn build_router(
         accounts,
         senders,
     });
-    let provide_backend = move || provide_context(backend.clone());
+    let provide_backend = move || {
+        provide_context(backend.clone());
+        headers::provide_page_nonce();
+    };
 
     let leptos_options = LeptosOptions::builder()
         .output_name("relais")
@@ -160,7 +165,9 @@ async fn build_router(
         .route("/api/{*fn_name}", post(server_functions))
         .route(
             "/oauth/{provider}/callback",
-            get(move |session, provider, query| oauth::callback::route(oauth.clone(), session, provider, query)),
+            get(move |session, client, provider, query| {
+                oauth::callback::route(oauth.clone(), session, client, provider, query)
+            }),
         )
         .leptos_routes_with_context(&leptos_options, routes, provide_backend.clone(), {
             let leptos_options = leptos_options.clone();
@@ -172,11 +179,22 @@ async fn build_router(
         .layer(middleware::from_fn(malformed_requests_are_client_errors))
         .layer(auth_layer)
         .layer(middleware::from_fn_with_state(
+            Arc::new(config.trusted_proxies.clone()),
+            client_address::attach,
+        ))
+        .layer(middleware::from_fn_with_state(
             AllowedOrigin(config.public_origin()),
             reject_cross_origin,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(oversized_server_function_calls_get_json))
+        .layer(middleware::from_fn_with_state(
+            HeaderPolicy {
+                https: config.is_https(),
+            },
+            headers::set_security_headers,
+        ))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(request_trace_layer())
@@ -216,6 +234,31 @@ async fn malformed_requests_are_client_errors(request: Request, next: middleware
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// The text of the error that the server-function framework reports for a body over the limit.
+const BODY_LIMIT_MESSAGE: &str = "length limit exceeded";
+
+/// Replaces the body of a 413 response to a server-function call with the JSON error that the
+/// browser decodes and shows in the user's language. The body limit layer rejects a request whose
+/// `Content-Length` is over the limit with a plain-text body, before any handler runs.
+async fn oversized_server_function_calls_get_json(request: Request, next: middleware::Next) -> Response {
+    let is_server_function = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_server_function || response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    let error = app::error::AppError::Request(leptos::server_fn::error::ServerFnErrorErr::Deserialization(
+        BODY_LIMIT_MESSAGE.to_string(),
+    ));
+    let body = serde_json::to_vec(&error).expect("an AppError serializes to JSON");
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
 /// Builds the HTTP client for provider endpoints: bounded in time, and never following a
 /// redirect, so a token request cannot be sent somewhere else.
 fn provider_http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
@@ -250,6 +293,7 @@ fn transport_policy(config: &Config) -> anyhow::Result<TransportPolicy> {
         allowed_targets: config.senders.smtp_allowed_targets.clone(),
         extra_root_certificates,
         hello_name,
+        resolver: crate::smtp::Resolver::system(),
     })
 }
 

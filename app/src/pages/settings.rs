@@ -3,13 +3,14 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::account::AccountView;
-use crate::components::{AppHeader, SenderSection, SignedIn};
+use crate::components::{ActivityChanged, ActivityLog, AppHeader, SenderSection, SignedIn};
 use crate::i18n::*;
 
-/// "Paramètres de votre compte": the account details and its sender addresses.
+/// "Paramètres de votre compte": the account details, its sender addresses and its activity log.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let i18n = use_i18n();
+    ActivityChanged::provide();
 
     view! {
         <Title text=move || t_string!(i18n, settings.title) />
@@ -20,6 +21,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <h1>{t!(i18n, settings.title)}</h1>
                     <AccountDetails account />
                     <SenderSection />
+                    <ActivityLog />
                     <p>
                         <A href="/workspace">{t!(i18n, settings.back)}</A>
                     </p>

@@ -1,6 +1,7 @@
 //! Sender addresses: the shared types, and the server functions that list, test, save and
 //! delete them.
 
+pub mod activity;
 pub mod oauth;
 pub mod settings;
 pub mod test_send;

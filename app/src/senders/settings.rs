@@ -306,7 +306,10 @@ fn check_email(value: &str) -> Result<String, Problem> {
     if value.chars().any(char::is_control) {
         return Err(Problem::ControlCharacter);
     }
-    normalize_email(value).map_err(|_| Problem::EmailInvalid)
+    normalize_email(value).map_err(|error| match error {
+        AppError::EmailTooLong => Problem::TooLong,
+        _ => Problem::EmailInvalid,
+    })
 }
 
 fn check_free_text(value: &str) -> Result<String, Problem> {
@@ -316,8 +319,9 @@ fn check_free_text(value: &str) -> Result<String, Problem> {
     Ok(value.trim().to_string())
 }
 
-/// Accepts a host name (internationalized names included) or an IPv4 address, as typed
-/// without scheme, port or path.
+/// Accepts a host name (internationalized names included), an IPv4 address or an IPv6 address
+/// with or without brackets, as typed without scheme, port or path. An IPv6 address is returned
+/// in its canonical form without brackets.
 fn check_host(value: &str) -> Result<String, Problem> {
     let host = value.trim().trim_end_matches('.');
     if host.is_empty() {
@@ -332,8 +336,8 @@ fn check_host(value: &str) -> Result<String, Problem> {
     if host.chars().any(char::is_control) {
         return Err(Problem::ControlCharacter);
     }
-    if host.contains(':') {
-        return Err(Problem::HostHasPort);
+    if host.contains(':') || host.starts_with('[') {
+        return check_ipv6_literal(host);
     }
     if host.chars().count() > HOST_MAX_CHARS {
         return Err(Problem::TooLong);
@@ -350,6 +354,22 @@ fn check_host(value: &str) -> Result<String, Problem> {
         return Err(Problem::HostInvalid);
     }
     Ok(host.to_string())
+}
+
+/// Accepts an IPv6 address, bracketed or not. One colon after a name, or a colon after the
+/// closing bracket, means a port was typed into the host field. Anything else is invalid.
+fn check_ipv6_literal(host: &str) -> Result<String, Problem> {
+    let unbracketed = host
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = unbracketed.parse::<std::net::Ipv6Addr>() {
+        return Ok(ip.to_string());
+    }
+    if host.matches(':').count() == 1 || host.contains("]:") {
+        return Err(Problem::HostHasPort);
+    }
+    Err(Problem::HostInvalid)
 }
 
 fn check_port(value: &str) -> Result<u16, Problem> {
@@ -401,6 +421,7 @@ mod tests {
         let cases = [
             ("https://smtp.example.com", Problem::HostHasScheme),
             ("smtp.example.com:587", Problem::HostHasPort),
+            ("[2001:db8::1]:587", Problem::HostHasPort),
             ("smtp example.com", Problem::HostHasSpaces),
             ("", Problem::Missing),
             ("-bad.example.com", Problem::HostInvalid),
@@ -433,6 +454,38 @@ mod tests {
                 ..form()
             };
             assert!(validate_sender_form(&form, None, false).is_ok(), "{host}");
+        }
+    }
+
+    #[test]
+    fn host_accepts_ipv6_literals() {
+        let cases = [
+            ("[2001:db8::1]", "2001:db8::1"),
+            ("2001:DB8:0::1", "2001:db8::1"),
+            ("::ffff:127.0.0.1", "::ffff:127.0.0.1"),
+        ];
+        for (host, expected) in cases {
+            let form = SenderForm {
+                smtp_host: host.into(),
+                ..form()
+            };
+            let valid = validate_sender_form(&form, None, false);
+            assert_eq!(valid.map(|valid| valid.smtp_host), Ok(expected.to_string()), "{host}");
+        }
+    }
+
+    #[test]
+    fn host_with_other_colons_is_invalid() {
+        for host in ["fe80::1%eth0", "[smtp.example.com]", "a:b:c"] {
+            let form = SenderForm {
+                smtp_host: host.into(),
+                ..form()
+            };
+            assert!(
+                has(&form, Field::SmtpHost, Problem::HostInvalid),
+                "{host}: {:?}",
+                problems_of(&form)
+            );
         }
     }
 
@@ -512,6 +565,19 @@ mod tests {
             Field::Password,
             Problem::ControlCharacter
         ));
+    }
+
+    #[test]
+    fn long_addresses_are_too_long() {
+        let long = format!("{}@example.com", "a".repeat(243));
+        let form = SenderForm {
+            email: long.clone(),
+            reply_to: long,
+            ..form()
+        };
+
+        assert!(has(&form, Field::Email, Problem::TooLong));
+        assert!(has(&form, Field::ReplyTo, Problem::TooLong));
     }
 
     #[test]

@@ -5,15 +5,22 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query};
+use axum::extract::{Extension, Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderValue, header};
 
 use super::OAuthService;
 use super::service::{CallbackQuery, Connected};
 use crate::backend::Session;
+use crate::client_address::ClientAddress;
 
-pub async fn handle(oauth: Arc<OAuthService>, session: Session, provider: String, query: CallbackQuery) -> Response {
+pub async fn handle(
+    oauth: Arc<OAuthService>,
+    session: Session,
+    client: ClientAddress,
+    provider: String,
+    query: CallbackQuery,
+) -> Response {
     let Some(account) = &session.user else {
         return Redirect::to("/sign-in?next=/settings").into_response();
     };
@@ -23,7 +30,7 @@ pub async fn handle(oauth: Arc<OAuthService>, session: Session, provider: String
         .map(|id| oauth.session_binding(&id.to_string()))
         .unwrap_or_default();
 
-    let target = match oauth.finish(&account.id, &binding, &provider, query).await {
+    let target = match oauth.finish(&account.id, &binding, &provider, query, client).await {
         Ok(Connected::Pending { grant_id }) => format!("/settings?oauth_grant={grant_id}#senders"),
         Ok(Connected::Renewed { sender_id }) => format!("/settings?oauth_renewed={sender_id}#senders"),
         Err(error) => format!("/settings?oauth_error={}#senders", error.as_str()),
@@ -42,9 +49,10 @@ pub async fn handle(oauth: Arc<OAuthService>, session: Session, provider: String
 pub async fn route(
     oauth: Arc<OAuthService>,
     session: Session,
+    Extension(client): Extension<ClientAddress>,
     Path(provider): Path<String>,
     query: Result<Query<CallbackQuery>, QueryRejection>,
 ) -> Response {
     let query = query.map(|Query(query)| query).unwrap_or_default();
-    handle(oauth, session, provider, query).await
+    handle(oauth, session, client, provider, query).await
 }

@@ -183,15 +183,15 @@ pub async fn mark_revoked(pool: &AnyPool, grant_id: &str) -> sqlx::Result<()> {
 }
 
 /// Replaces the tokens of a sender's grant after a new authorization of the same mailbox, and
-/// marks the sender healthy again. Returns whether the sender still exists.
+/// marks the sender healthy again. Returns whether the sender still exists. Runs on
+/// `connection`, which the caller makes a write transaction.
 pub async fn replace_for_sender(
-    pool: &AnyPool,
+    connection: &mut AnyConnection,
     account_id: &str,
     sender_id: &str,
     tokens: &SealedTokens,
 ) -> sqlx::Result<bool> {
     let now = crate::db::now();
-    let mut transaction = crate::db::begin_write(pool).await?;
 
     let updated = sqlx::query(
         "UPDATE oauth_grants SET key_id = $1, sealed_refresh_token = $2, sealed_access_token = $3,
@@ -205,7 +205,7 @@ pub async fn replace_for_sender(
     .bind(now)
     .bind(sender_id)
     .bind(account_id)
-    .execute(&mut *transaction)
+    .execute(&mut *connection)
     .await?
     .rows_affected();
     if updated != 1 {
@@ -219,9 +219,7 @@ pub async fn replace_for_sender(
     .bind(now)
     .bind(sender_id)
     .bind(account_id)
-    .execute(&mut *transaction)
+    .execute(&mut *connection)
     .await?;
-
-    transaction.commit().await?;
     Ok(true)
 }

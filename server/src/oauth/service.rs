@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use app::error::AppError;
+use app::senders::activity::ActivityKind;
 use app::senders::oauth::{CallbackError, OAuthAvailability, OAuthProvider};
 use sqlx::AnyPool;
 use url::Url;
@@ -12,6 +13,8 @@ use super::flow::{self, FlowError, Grant};
 use super::grants::{self, GrantRow, SealedTokens};
 use super::providers::{Provider, ProviderConfig};
 use super::tokens::{self, RefreshError};
+use crate::activity;
+use crate::client_address::ClientAddress;
 use crate::crypto;
 use crate::keys::Keyring;
 use crate::senders::store;
@@ -139,6 +142,7 @@ impl OAuthService {
         session_binding: &str,
         provider: &str,
         query: CallbackQuery,
+        client: ClientAddress,
     ) -> Result<Connected, CallbackError> {
         let provider = Provider::parse(provider).ok_or(CallbackError::WrongProvider)?;
         let config = self.config(provider).ok_or(CallbackError::NotConfigured)?;
@@ -195,7 +199,7 @@ impl OAuthService {
         })?;
 
         match grant.sender_id.clone() {
-            Some(sender_id) => self.renew(account_id, &sender_id, grant).await,
+            Some(sender_id) => self.renew(account_id, &sender_id, grant, client).await,
             None => self.keep_pending(account_id, grant).await,
         }
     }
@@ -239,7 +243,13 @@ impl OAuthService {
         Ok(Connected::Pending { grant_id })
     }
 
-    async fn renew(&self, account_id: &str, sender_id: &str, grant: Grant) -> Result<Connected, CallbackError> {
+    async fn renew(
+        &self,
+        account_id: &str,
+        sender_id: &str,
+        grant: Grant,
+        client: ClientAddress,
+    ) -> Result<Connected, CallbackError> {
         let unavailable = |error: sqlx::Error| {
             tracing::error!(%error, account_id, sender_id, "failed to renew a grant");
             CallbackError::Unavailable
@@ -275,12 +285,23 @@ impl OAuthService {
             &grant.refresh_token,
             grant.expires_at,
         );
-        if !grants::replace_for_sender(&self.pool, account_id, sender_id, &tokens)
+        let mut transaction = crate::db::begin_write(&self.pool).await.map_err(unavailable)?;
+        if !grants::replace_for_sender(&mut transaction, account_id, sender_id, &tokens)
             .await
             .map_err(unavailable)?
         {
             return Err(CallbackError::SenderNotFound);
         }
+        let event = activity::Event {
+            account_id,
+            kind: ActivityKind::SenderReauthenticated,
+            sender_id: Some(sender_id),
+            sender_email: &sender.email,
+            test_outcome: None,
+            client,
+        };
+        activity::record(&mut transaction, &event).await.map_err(unavailable)?;
+        transaction.commit().await.map_err(unavailable)?;
         tracing::info!(account_id, sender_id, "sender re-authenticated");
         Ok(Connected::Renewed {
             sender_id: sender_id.to_string(),

@@ -1,5 +1,6 @@
 //! Sender addresses: storage, test sends and the rules that tie saving to a passing test.
 
+pub mod ownership;
 mod resolve;
 mod service;
 pub mod store;

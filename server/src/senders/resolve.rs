@@ -143,7 +143,7 @@ impl SenderService {
             .await
             .map_err(database_failure(&account.id, "failed to load the sender"))?;
         if row.is_none() {
-            tracing::warn!(account_id = %account.id, sender_id, "sender not found for this account");
+            super::ownership::warn_not_owned(&self.pool, &account.id, sender_id, "test or save").await;
             return Err(AppError::SenderNotFound);
         }
         Ok(row)

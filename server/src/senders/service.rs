@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use app::error::AppError;
+use app::senders::activity::ActivityKind;
 use app::senders::settings::SenderForm;
 use app::senders::{SenderList, SenderView};
 use sqlx::AnyPool;
@@ -10,6 +11,8 @@ use sqlx::AnyPool;
 use super::resolve::{SignIn, database_failure, secret_context};
 use super::store::{self, SMTP_PASSWORD};
 use crate::accounts::Account;
+use crate::activity;
+use crate::client_address::ClientAddress;
 use crate::config::SenderLimits;
 use crate::crypto;
 use crate::keys::Keyring;
@@ -40,7 +43,12 @@ impl SenderService {
         })
     }
 
-    pub async fn save(&self, account: &Account, form: SenderForm) -> Result<SenderView, AppError> {
+    pub async fn save(
+        &self,
+        account: &Account,
+        form: SenderForm,
+        client: ClientAddress,
+    ) -> Result<SenderView, AppError> {
         let resolved = self.resolve(account, &form).await?;
         let fingerprint = self.proof_fingerprint(account, &resolved);
         // A saved name change must not mark a sender healthy while its grant is withdrawn.
@@ -133,6 +141,24 @@ impl SenderService {
                 }
             }
         }
+        let event = activity::Event {
+            account_id: &account.id,
+            kind: if stored.is_none() {
+                ActivityKind::SenderCreated
+            } else {
+                ActivityKind::SenderEdited
+            },
+            sender_id: Some(&sender_id),
+            sender_email: &sender.email,
+            test_outcome: None,
+            client,
+        };
+        activity::record(&mut transaction, &event)
+            .await
+            .map_err(database_failure(
+                &account.id,
+                "failed to record the save in the activity log",
+            ))?;
         transaction
             .commit()
             .await
@@ -146,18 +172,43 @@ impl SenderService {
         Ok(row.view(&self.keyring))
     }
 
-    /// Deletes the sender, then revokes its grant at the provider if it has one.
-    pub async fn delete(&self, account: &Account, sender_id: &str) -> Result<(), AppError> {
+    /// Deletes the sender and records the deletion in one transaction, then revokes its grant at
+    /// the provider if it has one.
+    pub async fn delete(&self, account: &Account, sender_id: &str, client: ClientAddress) -> Result<(), AppError> {
         let grant = grants::find_for_sender(&self.pool, &account.id, sender_id)
             .await
             .map_err(database_failure(&account.id, "failed to load the sender's grant"))?;
-        let deleted = store::delete(&self.pool, &account.id, sender_id)
+        let mut transaction = crate::db::begin_write(&self.pool)
+            .await
+            .map_err(database_failure(&account.id, "failed to start the delete"))?;
+        let deleted_email = store::delete(&mut transaction, &account.id, sender_id)
             .await
             .map_err(database_failure(&account.id, "failed to delete the sender"))?;
-        if !deleted {
-            tracing::warn!(account_id = %account.id, sender_id, "delete of a sender not found for this account");
+        let Some(sender_email) = deleted_email else {
+            // Ends the write transaction before the lookup of the owner.
+            drop(transaction);
+            super::ownership::warn_not_owned(&self.pool, &account.id, sender_id, "delete").await;
             return Err(AppError::SenderNotFound);
-        }
+        };
+        let event = activity::Event {
+            account_id: &account.id,
+            kind: ActivityKind::SenderDeleted,
+            sender_id: Some(sender_id),
+            sender_email: &sender_email,
+            test_outcome: None,
+            client,
+        };
+        activity::record(&mut transaction, &event)
+            .await
+            .map_err(database_failure(
+                &account.id,
+                "failed to record the delete in the activity log",
+            ))?;
+        transaction
+            .commit()
+            .await
+            .map_err(database_failure(&account.id, "failed to commit the delete"))?;
+
         tracing::info!(account_id = %account.id, sender_id, "sender deleted");
         if let Some(grant) = grant {
             self.oauth.revoke(&grant).await;

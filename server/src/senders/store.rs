@@ -220,24 +220,21 @@ pub async fn set_test_outcome(pool: &AnyPool, account_id: &str, sender_id: &str,
     Ok(())
 }
 
-/// Deletes the sender and its secrets; returns whether it existed for this account.
-pub async fn delete(pool: &AnyPool, account_id: &str, sender_id: &str) -> sqlx::Result<bool> {
-    let mut transaction = crate::db::begin_write(pool).await?;
+/// Deletes the sender and its secrets. Returns the sender's address if it existed for this
+/// account.
+pub async fn delete(connection: &mut AnyConnection, account_id: &str, sender_id: &str) -> sqlx::Result<Option<String>> {
     sqlx::query(
         "DELETE FROM sender_secrets WHERE sender_id IN (SELECT id FROM senders WHERE id = $1 AND account_id = $2)",
     )
     .bind(sender_id)
     .bind(account_id)
-    .execute(&mut *transaction)
+    .execute(&mut *connection)
     .await?;
-    let deleted = sqlx::query("DELETE FROM senders WHERE id = $1 AND account_id = $2")
+    sqlx::query_scalar("DELETE FROM senders WHERE id = $1 AND account_id = $2 RETURNING email")
         .bind(sender_id)
         .bind(account_id)
-        .execute(&mut *transaction)
-        .await?
-        .rows_affected();
-    transaction.commit().await?;
-    Ok(deleted == 1)
+        .fetch_optional(&mut *connection)
+        .await
 }
 
 /// Returns the id of the key that sealed the secret, and the sealed bytes.

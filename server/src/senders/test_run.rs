@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use app::error::AppError;
+use app::senders::activity::{ActivityKind, TestOutcome};
 use app::senders::settings::{SenderForm, ValidSender};
 use app::senders::test_send::{FailureKind, Stage, TestEvent, TestFailure};
 use futures::channel::mpsc::UnboundedSender;
@@ -13,6 +14,8 @@ use sqlx::AnyPool;
 use super::resolve::{SignIn, database_failure};
 use super::{SenderService, store, test_message};
 use crate::accounts::Account;
+use crate::activity;
+use crate::client_address::ClientAddress;
 use crate::oauth::OAuthService;
 use crate::oauth::service::TokenFailure;
 use crate::oauth::tokens::RefreshError;
@@ -21,10 +24,15 @@ use crate::smtp::{self, SecretString, SmtpCredentials, SmtpSettings, TransportPo
 const RATE_WINDOW_SECS: i64 = 10 * 60;
 
 impl SenderService {
-    pub async fn test(&self, account: Account, form: SenderForm) -> BoxStream<'static, Result<String, AppError>> {
+    pub async fn test(
+        &self,
+        account: Account,
+        form: SenderForm,
+        client: ClientAddress,
+    ) -> BoxStream<'static, Result<String, AppError>> {
         let (events, receiver) = futures::channel::mpsc::unbounded::<TestEvent>();
 
-        match self.prepare_test(&account, &form).await {
+        match self.prepare_test(&account, &form, client).await {
             Err(error) => {
                 let _ = events.unbounded_send(TestEvent::Refused(error));
             }
@@ -40,7 +48,12 @@ impl SenderService {
         }))
     }
 
-    async fn prepare_test(&self, account: &Account, form: &SenderForm) -> Result<TestRun, AppError> {
+    async fn prepare_test(
+        &self,
+        account: &Account,
+        form: &SenderForm,
+        client: ClientAddress,
+    ) -> Result<TestRun, AppError> {
         let resolved = self.resolve(account, form).await?;
 
         let limit = self.limits.test_sends_per_window;
@@ -58,6 +71,8 @@ impl SenderService {
             oauth: self.oauth.clone(),
             fingerprint: self.proof_fingerprint(account, &resolved),
             stored_unchanged: resolved.stored_unchanged(form),
+            stored_id: resolved.stored.as_ref().map(|row| row.id.clone()),
+            client,
             sender: resolved.sender,
             sign_in: resolved.sign_in,
         })
@@ -73,12 +88,18 @@ struct TestRun {
     fingerprint: String,
     /// Id of the stored sender whose saved settings this test exercises unchanged, if any.
     stored_unchanged: Option<String>,
+    /// Id of the stored sender being edited, if any, changed settings or not.
+    stored_id: Option<String>,
+    client: ClientAddress,
 }
 
 impl TestRun {
     async fn execute(self, account: Account, events: UnboundedSender<TestEvent>) {
         let pool = self.pool.clone();
         let stored_unchanged = self.stored_unchanged.clone();
+        let stored_id = self.stored_id.clone();
+        let sender_email = self.sender.email.clone();
+        let client = self.client;
         let outcome = self.send(account.clone(), events.clone()).await;
         let passed = matches!(outcome, TestEvent::Succeeded { .. });
 
@@ -87,6 +108,35 @@ impl TestRun {
         {
             tracing::error!(%error, account_id = %account.id, sender_id, "failed to record the test outcome");
         }
+        // A test refused before it ran (no token configuration, a storage failure) is not
+        // logged: only sends that reached a verdict are.
+        let test_outcome = match &outcome {
+            TestEvent::Succeeded { .. } => Some(TestOutcome::Passed),
+            TestEvent::Failed(failure) => Some(TestOutcome::Failed {
+                stage: failure.stage,
+                kind: failure.kind,
+            }),
+            TestEvent::Stage(_) | TestEvent::Refused(_) => None,
+        };
+        if let Some(test_outcome) = test_outcome {
+            let event = activity::Event {
+                account_id: &account.id,
+                kind: ActivityKind::SenderTested,
+                sender_id: stored_id.as_deref(),
+                sender_email: &sender_email,
+                test_outcome: Some(test_outcome),
+                client,
+            };
+            let recorded = match pool.acquire().await {
+                Ok(mut connection) => activity::record(&mut connection, &event).await,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = recorded {
+                tracing::error!(%error, account_id = %account.id, "failed to record the test send in the activity log");
+            }
+        }
+        // The entry is written before the final event, so a browser that reloads the log on
+        // that event finds it.
         let _ = events.unbounded_send(outcome);
     }
 

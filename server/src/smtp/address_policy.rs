@@ -4,16 +4,24 @@
 //! the private network or a cloud metadata service.
 
 use std::{
+    fmt,
+    future::Future,
     io,
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    sync::Arc,
 };
+
+use futures::future::BoxFuture;
 
 use super::failure::FailureKind;
 
 /// Converts the host to its ASCII (punycode) form, or to the canonical IP address for a literal
 /// address.
 ///
-/// Returns `None` for an empty or invalid name.
+/// A name whose last label is a number, such as `127.1`, `2130706433` or `0x7f000001`, is read
+/// as an IPv4 address the way URL parsers and `inet_aton` read it, so the address check gets the
+/// address that the system resolver would return. Returns `None` for an empty or invalid name,
+/// and for such a number that is not a valid IPv4 address.
 pub fn host_to_ascii(host: &str) -> Option<String> {
     let host = host.trim();
     let host = host.strip_suffix('.').unwrap_or(host);
@@ -26,12 +34,33 @@ pub fn host_to_ascii(host: &str) -> Option<String> {
         return Some(ip.to_string());
     }
 
-    if host.is_empty() {
+    // URL parsers decode percent escapes in hosts, and IPv6 zone ids (`fe80::1%eth0`) name a
+    // local interface, so neither belongs in an SMTP host.
+    if host.is_empty() || host.contains('%') {
         return None;
+    }
+
+    if ends_in_number(host) {
+        return match url::Host::parse(host) {
+            Ok(url::Host::Ipv4(ip)) => Some(ip.to_string()),
+            _ => None,
+        };
     }
 
     let ascii = idna::domain_to_ascii(host).ok()?;
     is_host_name(&ascii).then_some(ascii)
+}
+
+/// Checks whether the last label is a decimal or `0x` hexadecimal number, which makes the whole
+/// name an IPv4 address in the WHATWG URL standard.
+fn ends_in_number(host: &str) -> bool {
+    let last = host.rsplit('.').next().unwrap_or(host);
+    let hex = last
+        .strip_prefix("0x")
+        .or_else(|| last.strip_prefix("0X"))
+        .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_hexdigit()));
+    let decimal = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
+    hex || decimal
 }
 
 /// Checks that every label has 1 to 63 letters, digits or hyphens, because `domain_to_ascii`
@@ -116,15 +145,63 @@ fn is_allowed_target(ascii_host: &str, port: u16, allowed_targets: &[(String, u1
     })
 }
 
-/// Resolves the host and returns the checked addresses to try, in resolver order.
+/// Name resolution for SMTP hosts: tokio's `lookup_host` by default, replaceable in tests to
+/// control what a name resolves to.
+#[derive(Clone)]
+pub struct Resolver(Arc<LookupFn>);
+
+/// A function from host name and port to the resolved socket addresses.
+type LookupFn = dyn Fn(String, u16) -> BoxFuture<'static, io::Result<Vec<SocketAddr>>> + Send + Sync;
+
+impl Resolver {
+    /// Wraps a function that returns the socket addresses for a host name and port.
+    pub fn new<F, Output>(resolve: F) -> Self
+    where
+        F: Fn(String, u16) -> Output + Send + Sync + 'static,
+        Output: Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'static,
+    {
+        Self(Arc::new(move |host, port| Box::pin(resolve(host, port))))
+    }
+
+    /// Returns the resolver of the operating system (`getaddrinfo` through tokio).
+    pub fn system() -> Self {
+        Self::new(|host: String, port| async move {
+            tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map(Iterator::collect)
+        })
+    }
+
+    async fn lookup(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        (self.0)(host.to_owned(), port).await
+    }
+}
+
+impl Default for Resolver {
+    fn default() -> Self {
+        Self::system()
+    }
+}
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Resolver")
+    }
+}
+
+/// Resolves the host once and returns the checked addresses to try, in resolver order.
+///
+/// The caller connects only to these addresses, so a name that resolves to another address
+/// later (DNS rebinding) cannot redirect the connection.
 pub(crate) async fn resolve_checked(
     ascii_host: &str,
     port: u16,
     allowed_targets: &[(String, u16)],
+    resolver: &Resolver,
 ) -> Result<Vec<SocketAddr>, FailureKind> {
     let resolved = match ascii_host.parse::<IpAddr>() {
         Ok(ip) => Ok(vec![SocketAddr::new(ip, port)]),
-        Err(_) => tokio::net::lookup_host((ascii_host, port)).await.map(Iterator::collect),
+        Err(_) => resolver.lookup(ascii_host, port).await,
     };
     choose_address(ascii_host, port, resolved, allowed_targets)
 }
@@ -286,6 +363,62 @@ mod tests {
     }
 
     #[test]
+    fn host_to_ascii_reads_numeric_ipv4_forms() {
+        let cases = [
+            ("2130706433", "127.0.0.1"),
+            ("0x7f000001", "127.0.0.1"),
+            ("0X7F000001", "127.0.0.1"),
+            ("0177.0.0.1", "127.0.0.1"),
+            ("127.1", "127.0.0.1"),
+            ("127.0.1", "127.0.0.1"),
+            ("0xa9.254.169.254", "169.254.169.254"),
+            ("127.0.0.1.", "127.0.0.1"),
+            ("0", "0.0.0.0"),
+        ];
+
+        for (host, expected) in cases {
+            assert_eq!(host_to_ascii(host).as_deref(), Some(expected), "{host}");
+        }
+    }
+
+    #[test]
+    fn host_to_ascii_rejects_invalid_numbers_and_zones() {
+        for host in [
+            "1.2.3.4.5",
+            "4294967296",
+            "0x1g.0x1",
+            "256.0.0.1",
+            "fe80::1%eth0",
+            "[fe80::1%25eth0]",
+            "a%2eb",
+        ] {
+            assert_eq!(host_to_ascii(host), None, "{host}");
+        }
+        assert_eq!(host_to_ascii("mail.0x.example").as_deref(), Some("mail.0x.example"));
+        assert_eq!(host_to_ascii("127.0.0.1.nip.io").as_deref(), Some("127.0.0.1.nip.io"));
+    }
+
+    #[tokio::test]
+    async fn name_is_resolved_once_per_check() {
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let resolver = Resolver::new(move |_host, port| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                Ok(vec![SocketAddr::new(
+                    IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
+                    port,
+                )])
+            }
+        });
+
+        let checked = resolve_checked("metadata.example", 25, &[], &resolver).await;
+
+        assert_eq!(checked, Err(FailureKind::AddressNotAllowed));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
     fn allowed_targets_ignore_case() {
         let allowed = vec![("MAIL.Exämple.fr".to_owned(), 2525)];
 
@@ -297,17 +430,17 @@ mod tests {
     #[tokio::test]
     async fn literal_internal_address_rejected() {
         assert_eq!(
-            resolve_checked("127.0.0.1", 25, &[]).await,
+            resolve_checked("127.0.0.1", 25, &[], &Resolver::system()).await,
             Err(FailureKind::AddressNotAllowed)
         );
         assert_eq!(
-            resolve_checked("::ffff:10.1.2.3", 25, &[]).await,
+            resolve_checked("::ffff:10.1.2.3", 25, &[], &Resolver::system()).await,
             Err(FailureKind::AddressNotAllowed)
         );
 
         let allowed = vec![("127.0.0.1".to_owned(), 2525)];
         assert_eq!(
-            resolve_checked("127.0.0.1", 2525, &allowed).await,
+            resolve_checked("127.0.0.1", 2525, &allowed, &Resolver::system()).await,
             Ok(vec!["127.0.0.1:2525".parse().unwrap()])
         );
     }

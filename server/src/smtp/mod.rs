@@ -8,13 +8,15 @@ mod address_policy;
 mod classify;
 mod failure;
 mod message;
+#[cfg(test)]
+mod properties;
 mod reply;
 mod secret;
 mod settings;
 mod tls;
 mod transport;
 
-pub use address_policy::{host_to_ascii, is_forbidden_address};
+pub use address_policy::{Resolver, host_to_ascii, is_forbidden_address};
 pub use classify::classify;
 pub use failure::{FailureKind, SendFailure, Stage};
 pub use reply::sanitize_reply;

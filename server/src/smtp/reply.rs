@@ -18,10 +18,13 @@ pub fn sanitize_reply(text: &str, credentials: Option<&SmtpCredentials>) -> Opti
         .map(str::trim)
         .filter(|line| !starts_with_auth(line))
         .collect();
-    let mut joined = kept_lines.join(" ");
+    // Control characters and runs of white space are removed before the secrets are searched,
+    // so that removing them afterwards cannot join the pieces of a secret again.
+    let mut joined = collapse(&kept_lines.join(" "));
 
     if let Some(credentials) = credentials {
         for secret_form in secret_forms(credentials) {
+            let secret_form = collapse(&secret_form);
             if !secret_form.is_empty() {
                 joined = joined.replace(&secret_form, REDACTED);
             }
@@ -42,11 +45,17 @@ pub fn sanitize_reply(text: &str, credentials: Option<&SmtpCredentials>) -> Opti
         words.push(if redact { REDACTED } else { word });
     }
 
-    let cleaned: String = words.join(" ").chars().filter(|c| !c.is_control()).collect();
+    let cleaned = words.join(" ");
     if cleaned.is_empty() {
         return None;
     }
     Some(truncate_chars(&cleaned, MAX_REPLY_CHARS))
+}
+
+/// Removes control characters other than white space, then joins the words with single spaces.
+fn collapse(text: &str) -> String {
+    let visible: String = text.chars().filter(|c| c.is_whitespace() || !c.is_control()).collect();
+    visible.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use lettre::transport::smtp::extension::ClientId;
 
-use super::secret::SmtpCredentials;
+use super::{address_policy::Resolver, secret::SmtpCredentials};
 
 pub use app::senders::settings::Security;
 
@@ -35,6 +35,8 @@ pub struct TransportPolicy {
     pub extra_root_certificates: Vec<Vec<u8>>,
     /// Name that the client sends in EHLO.
     pub hello_name: String,
+    /// Resolves the host once per send. The connection goes only to the addresses it returned.
+    pub resolver: Resolver,
 }
 
 impl Default for TransportPolicy {
@@ -44,6 +46,7 @@ impl Default for TransportPolicy {
             allowed_targets: Vec::new(),
             extra_root_certificates: Vec::new(),
             hello_name: ClientId::default().to_string(),
+            resolver: Resolver::system(),
         }
     }
 }

@@ -129,7 +129,7 @@ async fn open_connection<F: FnMut(Stage)>(
     progress.enter(Stage::Connecting);
 
     let host = host_to_ascii(&settings.host).ok_or_else(|| progress.fail(FailureKind::HostNotFound))?;
-    let addresses = resolve_checked(&host, settings.port, &policy.allowed_targets)
+    let addresses = resolve_checked(&host, settings.port, &policy.allowed_targets, &policy.resolver)
         .await
         .map_err(|kind| progress.fail(kind))?;
 

@@ -165,30 +165,34 @@ async fn sign_out_ends_the_session() {
 async fn sign_in_redirects_only_to_local_paths() {
     let app = spawn_app().await;
     app.sign_up("Ana", "ana@example.com", PASSWORD).await;
+    app.call("sign_out", &[]).await;
+    let cases = [
+        ("/settings", "/settings"),
+        ("/settings?tab=senders#senders", "/settings?tab=senders#senders"),
+        ("//evil.example", "/workspace"),
+        ("///evil.example", "/workspace"),
+        ("/\\evil.example", "/workspace"),
+        ("\\\\evil.example", "/workspace"),
+        ("https://evil.example/settings", "/workspace"),
+        ("http:/evil.example", "/workspace"),
+        ("javascript:alert(1)", "/workspace"),
+        ("  //evil.example", "/workspace"),
+        ("/\t/evil.example", "/workspace"),
+        ("/\r\nLocation: https://evil.example", "/workspace"),
+        ("evil.example", "/workspace"),
+    ];
 
-    let local = app
-        .call(
-            "sign_in",
-            &[
-                ("email", "ana@example.com"),
-                ("password", PASSWORD),
-                ("next", "/settings"),
-            ],
-        )
-        .await;
-    let foreign = app
-        .call(
-            "sign_in",
-            &[
-                ("email", "ana@example.com"),
-                ("password", PASSWORD),
-                ("next", "//evil.example"),
-            ],
-        )
-        .await;
+    for (next, expected) in cases {
+        let response = app
+            .call(
+                "sign_in",
+                &[("email", "ana@example.com"), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
 
-    assert_eq!(local.headers()["location"], "/settings");
-    assert_eq!(foreign.headers()["location"], "/workspace");
+        assert_eq!(response.headers()["location"], expected, "next = {next:?}");
+        app.call("sign_out", &[]).await;
+    }
 }
 
 #[tokio::test]

@@ -93,3 +93,46 @@ async fn origin_matching_a_forged_host_is_rejected() {
     assert_eq!(response.status(), 403);
     assert_eq!(account_count(&app).await, 0);
 }
+
+#[tokio::test]
+async fn every_server_function_rejects_other_sites() {
+    let harness = crate::senders::starttls_server().await;
+    let app = crate::senders::app_for(&harness, &[]).await;
+    let form = crate::senders::Form::starttls(harness.port);
+    app.test_send(&form).await;
+    let saved = app.saved(&form).await;
+    let paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+        .filter(|(_, method)| method == http::Method::POST)
+        .map(|(path, _)| path)
+        .collect();
+    assert!(paths.contains(&"/api/delete_sender"), "{paths:?}");
+    assert!(paths.len() >= 11, "{paths:?}");
+
+    let attacks: [&[(&str, &str)]; 3] = [
+        &[("Origin", "https://evil.example")],
+        &[("Origin", "null")],
+        &[("Sec-Fetch-Site", "cross-site")],
+    ];
+    for path in &paths {
+        for headers in attacks {
+            let mut request = app
+                .client
+                .post(app.url(path))
+                .form(&[("sender_id", saved.id.as_str()), ("locale", "en")]);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 403, "{path} with {headers:?}");
+        }
+    }
+
+    let listed = app.senders().await;
+    assert_eq!(listed.senders.len(), 1, "the sender is still there");
+    assert_eq!(app.get("/settings").await.status(), 200, "the session is still valid");
+    let locale: String = sqlx::query_scalar("SELECT locale FROM accounts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(locale, "fr");
+}

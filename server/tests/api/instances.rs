@@ -19,23 +19,23 @@ use crate::senders::{Form, MAILBOX};
 use crate::smtp_harness::{CERTIFICATES, Harness, with_certificate};
 use crate::test_database::TestDatabase;
 
-const SHARED_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+pub const SHARED_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 /// One running `relais` process, stopped when dropped.
-struct Instance {
-    _child: Child,
-    address: String,
+pub struct Instance {
+    pub child: Child,
+    pub address: String,
     _data_dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
 
 impl Instance {
     /// Starts the binary on `port` with `variables`, and waits until `/healthz` returns 200.
-    async fn start(port: u16, variables: &[(&'static str, String)]) -> Self {
+    pub async fn start(port: u16, variables: &[(&'static str, String)]) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_relais"));
         for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("RELAIS_")) {
@@ -66,7 +66,7 @@ impl Instance {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Instance {
-            _child: child,
+            child,
             address,
             _data_dir: data_dir,
         }
@@ -74,13 +74,13 @@ impl Instance {
 }
 
 /// A browser that talks to both instances through the shared public URL.
-struct Browser {
-    client: reqwest::Client,
-    public_url: String,
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub public_url: String,
 }
 
 impl Browser {
-    async fn call(&self, instance: &Instance, function: &str, form: &[(String, String)]) -> reqwest::Response {
+    pub async fn call(&self, instance: &Instance, function: &str, form: &[(String, String)]) -> reqwest::Response {
         self.client
             .post(format!("{}/api/{function}", instance.address))
             .header("Origin", &self.public_url)
@@ -91,20 +91,20 @@ impl Browser {
             .unwrap()
     }
 
-    async fn test_send(&self, instance: &Instance, form: &Form) -> Vec<TestEvent> {
+    pub async fn test_send(&self, instance: &Instance, form: &Form) -> Vec<TestEvent> {
         let response = self.call(instance, "test_sender", &form.encoded()).await;
         let body = response.text().await.unwrap();
         body.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
     }
 }
 
-fn pairs(form: &[(&str, &str)]) -> Vec<(String, String)> {
+pub fn pairs(form: &[(&str, &str)]) -> Vec<(String, String)> {
     form.iter()
         .map(|(name, value)| (name.to_string(), value.to_string()))
         .collect()
 }
 
-fn succeeded(events: &[TestEvent]) -> bool {
+pub fn succeeded(events: &[TestEvent]) -> bool {
     matches!(events.last(), Some(TestEvent::Succeeded { .. }))
 }
 
@@ -214,7 +214,7 @@ async fn two_processes_share_everything_through_the_database() {
 }
 
 /// Opens a pool on the test database, to adjust rows the way time would.
-async fn connect(database: &TestDatabase, dir: &std::path::Path) -> sqlx::AnyPool {
+pub async fn connect(database: &TestDatabase, dir: &std::path::Path) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();
     sqlx::AnyPool::connect(&database.url_or_file_in(dir)).await.unwrap()
 }

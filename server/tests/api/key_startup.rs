@@ -103,8 +103,7 @@ async fn wrong_key_marks_senders_unusable() {
     let sealed_under_right = app.saved(&form).await;
     let (database, data_dir) = app.into_storage();
 
-    let logs = CapturedLogs::default();
-    let guard = logs.install();
+    let (logs, guard) = CapturedLogs::start(tracing::Level::INFO);
     let app = spawn_app_on(database, data_dir, &variables(&harness, Some(WRONG_KEY))).await;
     drop(guard);
 

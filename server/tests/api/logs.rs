@@ -10,7 +10,7 @@ use crate::senders::{Form, MAILBOX, MAILBOX_PASSWORD, app_for, starttls_server};
 
 /// A log writer that appends to a shared buffer.
 #[derive(Clone, Default)]
-pub struct CapturedLogs(pub Arc<Mutex<Vec<u8>>>);
+pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 
 impl Write for CapturedLogs {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -24,16 +24,17 @@ impl Write for CapturedLogs {
 }
 
 impl CapturedLogs {
-    /// Captures the logs of this thread at `info` and above until the guard is dropped. Under
-    /// `tokio::test`, every task of the app runs on this thread.
-    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
-        let writer = self.clone();
+    /// Captures every log line of this thread until the guard drops. `tokio::test` runs every
+    /// task of the app on the test's thread, so the capture covers them.
+    pub fn start(level: tracing::Level) -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::INFO)
+            .with_max_level(level)
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .finish();
-        tracing::subscriber::set_default(subscriber)
+        (logs, tracing::subscriber::set_default(subscriber))
     }
 
     pub fn text(&self) -> String {
@@ -41,17 +42,17 @@ impl CapturedLogs {
     }
 }
 
+async fn account_id(app: &crate::helpers::TestApp, email: &str) -> String {
+    sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
+        .bind(email)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn trace_logs_hold_no_credentials() {
-    let logs = CapturedLogs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // `tokio::test` runs every task of the app on this thread, so the default covers them.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = CapturedLogs::start(tracing::Level::TRACE);
 
     let harness = starttls_server().await;
     let app = app_for(&harness, &[]).await;
@@ -62,7 +63,7 @@ async fn trace_logs_hold_no_credentials() {
     app.senders().await;
     app.get("/settings").await.text().await.unwrap();
 
-    let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    let logs = logs.text();
     assert!(
         logs.contains("test send accepted by the server"),
         "the capture works: {} bytes",
@@ -78,5 +79,41 @@ async fn trace_logs_hold_no_credentials() {
         "AUTH LOGIN",
     ] {
         assert!(!logs.contains(secret), "{secret:?} appears in the logs");
+    }
+}
+
+#[tokio::test]
+async fn foreign_sender_requests_name_both_accounts() {
+    let (logs, _guard) = CapturedLogs::start(tracing::Level::WARN);
+    let harness = starttls_server().await;
+    let app = app_for(&harness, &[]).await;
+    let form = Form::starttls(harness.port);
+    app.test_send(&form).await;
+    let saved = app.saved(&form).await;
+    let owner = account_id(&app, "ana@example.com").await;
+    app.call("sign_out", &[]).await;
+    app.sign_up("Mallory", "mallory@example.com", PASSWORD).await;
+    let intruder = account_id(&app, "mallory@example.com").await;
+
+    app.delete(&saved.id).await;
+    app.test_send(&form.clone().editing(&saved)).await;
+    app.save(&form.clone().editing(&saved)).await;
+    app.call("start_oauth", &[("provider", "Google"), ("sender_id", &saved.id)])
+        .await;
+
+    let logs = logs.text();
+    let warnings: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("request for a sender of another account rejected"))
+        .collect();
+    for action in ["delete", "test or save", "re-authentication"] {
+        let line = warnings
+            .iter()
+            .find(|line| line.contains(&format!("action=\"{action}\"")))
+            .unwrap_or_else(|| panic!("no warning for {action}: {logs}"));
+        assert!(line.contains(&format!("account_id=\"{intruder}\"")), "{line}");
+        assert!(line.contains(&format!("owner_account_id=\"{owner}\"")), "{line}");
+        assert!(line.contains(&saved.id), "{line}");
+        assert!(line.contains("WARN"), "{line}");
     }
 }

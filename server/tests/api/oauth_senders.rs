@@ -111,7 +111,7 @@ impl Setup {
     }
 
     /// Runs the whole authorization and returns Relais's final redirect location.
-    async fn connect(&self, sender_id: Option<&str>) -> String {
+    pub async fn connect(&self, sender_id: Option<&str>) -> String {
         let provider_url = self.start(sender_id).await;
         let callback = authorize(&provider_url).await;
         self.callback(&callback).await
@@ -615,5 +615,72 @@ async fn malformed_arguments_get_400() {
         assert_eq!(status, 400, "{form:?} {headers} {body}");
         let error: AppError = serde_json::from_str(&body).unwrap();
         assert!(matches!(error, AppError::Request(_)), "{error:?}");
+    }
+}
+
+/// Opens the stored tokens of the only grant with the test key.
+async fn stored_tokens(app: &TestApp, key: &str) -> [String; 2] {
+    let (account_id, grant_id, refresh, access): (String, String, Vec<u8>, Vec<u8>) =
+        sqlx::query_as("SELECT account_id, id, sealed_refresh_token, sealed_access_token FROM oauth_grants")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let keyring = relais::keys::Keyring::parse(key).unwrap();
+    let open = |kind: &str, sealed: &[u8]| {
+        let context = format!("relais/oauth-grant/{kind}/{account_id}/{grant_id}");
+        String::from_utf8(relais::crypto::open(keyring.current(), sealed, &context).unwrap()).unwrap()
+    };
+    [open("refresh_token", &refresh), open("access_token", &access)]
+}
+
+#[tokio::test]
+async fn tokens_never_leave_the_server() {
+    use base64::Engine;
+    let (logs, _guard) = crate::logs::CapturedLogs::start(tracing::Level::TRACE);
+    let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let setup = setup("google", &[("RELAIS_SECRET_KEY", key.clone())]).await;
+    let mut outputs = Vec::new();
+
+    let location = setup.connect(None).await;
+    let grant_id = query_value(&location, "oauth_grant").unwrap();
+    let mut tokens = stored_tokens(&setup.app, &key).await.to_vec();
+    outputs.push(location);
+    let grant = setup.app.call("oauth_grant", &[("grant_id", &grant_id)]).await;
+    outputs.push(grant.text().await.unwrap());
+    let form = oauth_form(Some(&grant_id), None);
+    outputs.push(format!("{:?}", setup.app.test_send(&form).await));
+    let saved = setup.app.save(&form).await.text().await.unwrap();
+    let sender: SenderView = serde_json::from_str(&saved).unwrap();
+    outputs.push(saved);
+    setup.expire_soon().await;
+    let events = setup.app.test_send(&oauth_form(None, Some(&sender))).await;
+    assert!(matches!(events.last(), Some(TestEvent::Succeeded { .. })), "{events:?}");
+    outputs.push(format!("{events:?}"));
+    tokens.extend(stored_tokens(&setup.app, &key).await);
+    outputs.push(setup.app.call("list_senders", &[]).await.text().await.unwrap());
+    outputs.push(setup.app.get("/settings").await.text().await.unwrap());
+    outputs.push(logs.text());
+
+    assert_eq!(
+        setup.provider.refresh_count().await,
+        1,
+        "the second send used a new token"
+    );
+    assert_ne!(tokens[1], tokens[3], "the access token changed");
+    let mut secrets = tokens.clone();
+    for access_token in [&tokens[1], &tokens[3]] {
+        let payload = format!("user={MAILBOX}\x01auth=Bearer {access_token}\x01\x01");
+        secrets.push(base64::engine::general_purpose::STANDARD.encode(payload));
+    }
+    secrets.push("auth=Bearer".to_string());
+    secrets.push(crate::oauth_harness::CLIENT_SECRET.to_string());
+    let everything = outputs.join("\n");
+    assert!(
+        everything.contains("test send accepted by the server"),
+        "the log capture works"
+    );
+    for secret in &secrets {
+        assert!(!secret.is_empty());
+        assert!(!everything.contains(secret.as_str()), "{secret:?} left the server");
     }
 }

@@ -49,8 +49,7 @@ async fn status_of(app: &TestApp, sender_id: &str) -> SenderStatus {
 
 #[tokio::test]
 async fn copied_password_is_never_used() {
-    let logs = CapturedLogs::default();
-    let _guard = logs.install();
+    let (logs, _guard) = CapturedLogs::start(tracing::Level::INFO);
     let mut harness = starttls_server().await;
     let app = app_for(&harness, &[("RELAIS_SECRET_KEY", KEY.to_string())]).await;
     let form = Form::starttls(harness.port);

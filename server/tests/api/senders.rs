@@ -43,7 +43,7 @@ impl Form {
         self
     }
 
-    fn editing(self, sender: &SenderView) -> Self {
+    pub fn editing(self, sender: &SenderView) -> Self {
         self.set("sender_id", sender.id.clone())
             .set("version", sender.version.to_string())
     }
@@ -63,10 +63,16 @@ pub async fn starttls_server() -> Harness {
 
 /// Starts an app that trusts the test CA and may reach the harness on loopback.
 pub async fn app_for(harness: &Harness, extra: &[(&'static str, String)]) -> TestApp {
+    app_for_port(harness.port, extra).await
+}
+
+/// Starts an app that trusts the test CA and may reach `port` on loopback, with an account
+/// signed in.
+pub async fn app_for_port(port: u16, extra: &[(&'static str, String)]) -> TestApp {
     let mut variables = vec![
         (
             "RELAIS_SMTP_ALLOWED_TARGETS",
-            format!("localhost:{0},127.0.0.1:{0}", harness.port),
+            format!("localhost:{port},127.0.0.1:{port}"),
         ),
         ("RELAIS_SMTP_EXTRA_CA_FILE", CERTIFICATES.ca_file.display().to_string()),
     ];
@@ -114,16 +120,16 @@ impl TestApp {
         self.call("list_senders", &[]).await.json().await.unwrap()
     }
 
-    async fn delete(&self, sender_id: &str) -> reqwest::Response {
+    pub async fn delete(&self, sender_id: &str) -> reqwest::Response {
         self.call("delete_sender", &[("sender_id", sender_id)]).await
     }
 }
 
-fn last(events: &[TestEvent]) -> &TestEvent {
+pub fn last(events: &[TestEvent]) -> &TestEvent {
     events.last().expect("at least one event")
 }
 
-fn failure_of(events: &[TestEvent]) -> (Stage, FailureKind, Option<String>) {
+pub fn failure_of(events: &[TestEvent]) -> (Stage, FailureKind, Option<String>) {
     match last(events) {
         TestEvent::Failed(failure) => (failure.stage, failure.kind, failure.server_reply.clone()),
         other => panic!("expected a failure, got {other:?}"),
@@ -381,6 +387,34 @@ async fn edit_keeps_the_stored_password_for_the_same_server() {
 }
 
 #[tokio::test]
+async fn placeholder_password_never_replaces_the_secret() {
+    let harness = starttls_server().await;
+    let app = app_for(&harness, &[]).await;
+    let form = Form::starttls(harness.port);
+    app.test_send(&form).await;
+    let saved = app.saved(&form).await;
+    let sealed_secret = || async {
+        sqlx::query_scalar::<_, Vec<u8>>("SELECT sealed FROM sender_secrets")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let stored = sealed_secret().await;
+
+    let placeholder = form.clone().editing(&saved).set("password", "••••••••");
+    let untested = app.save(&placeholder).await;
+    let events = app.test_send(&placeholder).await;
+    let after_failed_test = app.save(&placeholder).await;
+
+    assert_eq!(error_of(untested).await, AppError::TestRequired);
+    assert!(matches!(last(&events), TestEvent::Failed(_)), "{events:?}");
+    assert_eq!(error_of(after_failed_test).await, AppError::TestRequired);
+    assert_eq!(sealed_secret().await, stored, "the stored secret is unchanged");
+    let kept = form.editing(&saved).set("password", "");
+    assert!(matches!(last(&app.test_send(&kept).await), TestEvent::Succeeded { .. }));
+}
+
+#[tokio::test]
 async fn edit_to_another_server_requires_the_password() {
     let harness = starttls_server().await;
     let app = app_for(&harness, &[]).await;
@@ -557,4 +591,62 @@ async fn markup_in_a_sender_name_is_shown_as_text() {
         page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
         "the name is shown: {page}"
     );
+}
+
+#[tokio::test]
+async fn double_save_stores_one_sender() {
+    let harness = starttls_server().await;
+    let app = app_for(&harness, &[]).await;
+    let form = Form::starttls(harness.port);
+    app.test_send(&form).await;
+
+    let (first, second) = tokio::join!(app.save(&form), app.save(&form));
+
+    let statuses = [first.status().as_u16(), second.status().as_u16()];
+    assert!(statuses.contains(&200), "{statuses:?}");
+    let refused = if first.status().is_success() { second } else { first };
+    assert_eq!(error_of(refused).await, AppError::SenderDuplicate);
+    let (senders, secrets): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM senders), (SELECT COUNT(*) FROM sender_secrets)")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((senders, secrets), (1, 1));
+}
+
+#[tokio::test]
+async fn delete_during_test_send_stays_deleted() {
+    let options = json!({
+        "tls": "starttls",
+        "auth": {"username": MAILBOX, "password": MAILBOX_PASSWORD},
+        "greetingDelayMs": 1500,
+    });
+    let harness = Harness::start(with_certificate(options, &CERTIFICATES.localhost)).await;
+    let app = app_for(&harness, &[]).await;
+    let form = Form::starttls(harness.port);
+    app.test_send(&form).await;
+    let saved = app.saved(&form).await;
+    let retest = form.editing(&saved).set("password", "");
+
+    let (events, deleted) = tokio::join!(app.test_send(&retest), async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        app.delete(&saved.id).await
+    });
+    let saved_again = app.save(&retest).await;
+
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, TestEvent::Stage(Stage::Connecting))),
+        "{events:?}"
+    );
+    assert_eq!(error_of(saved_again).await, AppError::SenderNotFound);
+    assert!(app.senders().await.senders.is_empty());
+    let (senders, secrets): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM senders), (SELECT COUNT(*) FROM sender_secrets)")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((senders, secrets), (0, 0), "no row and no orphan secret");
 }

@@ -44,6 +44,7 @@ fn policy(host: &str, port: u16) -> TransportPolicy {
         allowed_targets: vec![(host.to_owned(), port)],
         extra_root_certificates: vec![CERTIFICATES.ca_pem.clone()],
         hello_name: "relais.test".to_owned(),
+        ..TransportPolicy::default()
     }
 }
 

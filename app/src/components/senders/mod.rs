@@ -8,10 +8,11 @@ mod sender_dialog;
 mod sender_row;
 mod smtp_fields;
 mod test_report;
-mod texts;
+pub(crate) mod texts;
 
 use leptos::prelude::*;
 
+use crate::components::ActivityChanged;
 use crate::error::ErrorMessage;
 use crate::i18n::*;
 use crate::senders::oauth::OAuthGrantView;
@@ -37,7 +38,13 @@ pub fn SenderSection() -> impl IntoView {
     let i18n = use_i18n();
     let senders = Resource::new(|| (), |_| list_senders());
     let open = RwSignal::new(OpenDialog::Closed);
-    let reload = Callback::new(move |_: ()| senders.refetch());
+    let activity = use_context::<ActivityChanged>();
+    let reload = Callback::new(move |_: ()| {
+        senders.refetch();
+        if let Some(activity) = activity {
+            activity.notify();
+        }
+    });
     let returned = OAuthReturn::from_query();
     let availability = Signal::derive(move || {
         senders

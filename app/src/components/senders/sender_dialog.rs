@@ -8,6 +8,7 @@ use super::form_fields::{FieldError, FormFields, Target};
 use super::provider_buttons::ProviderButtons;
 use super::smtp_fields::SmtpFields;
 use super::test_report::{TestReport, TestState};
+use crate::components::ActivityChanged;
 use crate::error::{AppError, ErrorMessage};
 use crate::i18n::*;
 use crate::senders::oauth::OAuthAvailability;
@@ -31,6 +32,7 @@ pub fn SenderDialog(
     let test_state = RwSignal::new(TestState::Idle);
     let save_error = RwSignal::new(None::<AppError>);
     let save = Action::new(|form: &SenderForm| save_sender(form.clone()));
+    let activity = use_context::<ActivityChanged>();
 
     let target = Memo::new(move |_| Target::of(&open.get()));
     let current_form = move || fields.form(target.get().as_ref());
@@ -73,6 +75,10 @@ pub fn SenderDialog(
     let testing = move || matches!(test_state.get(), TestState::Running(_));
 
     let run_test = move |_| {
+        // A double click can deliver its second click before the button is disabled.
+        if testing() {
+            return;
+        }
         let form = current_form();
         let is_oauth = target.get_untracked().is_some_and(|target| target.oauth().is_some());
         let checked = match target.get_untracked() {
@@ -94,7 +100,7 @@ pub fn SenderDialog(
             Stage::Connecting
         };
         test_state.set(TestState::Running(first_stage));
-        spawn_local(run_test_send(form, test_state, problems));
+        spawn_local(run_test_send(form, test_state, problems, activity));
     };
 
     let submit = move |event: leptos::ev::SubmitEvent| {
@@ -162,8 +168,14 @@ pub fn SenderDialog(
     }
 }
 
-/// Calls the streaming test send and mirrors each event into the dialog.
-async fn run_test_send(form: SenderForm, state: RwSignal<TestState>, problems: RwSignal<Vec<FieldProblem>>) {
+/// Calls the streaming test send and mirrors each event into the dialog. A test that reaches a
+/// verdict is in the activity log, which is then told to reload.
+async fn run_test_send(
+    form: SenderForm,
+    state: RwSignal<TestState>,
+    problems: RwSignal<Vec<FieldProblem>>,
+    activity: Option<ActivityChanged>,
+) {
     let stream = match test_sender(form.clone()).await {
         Ok(stream) => stream,
         Err(error) => {
@@ -195,8 +207,16 @@ async fn run_test_send(form: SenderForm, state: RwSignal<TestState>, problems: R
                         recipient,
                         tested: Box::new(form.clone()),
                     });
+                    if let Some(activity) = activity {
+                        activity.notify();
+                    }
                 }
-                TestEvent::Failed(failure) => state.set(TestState::Failed(failure)),
+                TestEvent::Failed(failure) => {
+                    state.set(TestState::Failed(failure));
+                    if let Some(activity) = activity {
+                        activity.notify();
+                    }
+                }
                 TestEvent::Refused(AppError::InvalidSender(found)) => {
                     problems.set(found.clone());
                     state.set(TestState::Refused(AppError::InvalidSender(found)));
