@@ -28,7 +28,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "RELAIS_DATA_DIR",
         "data",
-        "Directory for the SQLite database and the encryption key file (relais.key).",
+        "Directory for the SQLite database and the keyring file (relais.key), created on first run while the \
+         database holds no credential.",
     ),
     (
         "RELAIS_PUBLIC_URL",
@@ -54,7 +55,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "RELAIS_SECRET_KEY",
         "(read from relais.key)",
-        "Base64 of 32 random bytes used to encrypt stored credentials, instead of the key file.",
+        "Keyring that encrypts stored credentials, instead of the key file: id:base64 entries of 32 random bytes \
+         separated by commas, the current key first. A bare base64 value is key k1.",
     ),
     (
         "RELAIS_SITE_ROOT",
@@ -422,9 +424,12 @@ fn parse_public_url(value: &str) -> Option<Url> {
 pub fn help_text() -> String {
     let mut text = String::from(
         "relais: self-hosted management of the sender addresses your mail goes out from.\n\n\
-         Usage: relais [--help]\n\n\
-         Configuration is read from environment variables:\n",
+         Usage: relais [--help]\n       relais keys status|rotate|reencrypt|remove\n\n\
+         Without arguments, relais runs the server. The keys commands manage the keyring that encrypts \
+         stored credentials:\n",
     );
+    text.push_str(crate::keys::command::USAGE);
+    text.push_str("\nConfiguration is read from environment variables (the keys commands read them too):\n");
     for (name, default, meaning) in VARIABLES {
         text.push_str(&format!("  {name}\n      {meaning}\n      Default: {default}\n"));
     }

@@ -1,4 +1,5 @@
-//! Sealing of stored credentials and keyed fingerprints, both under the server key.
+//! Sealing of stored credentials and keyed fingerprints, both under a server key. Callers
+//! store the id of the key next to each sealed value (see [`crate::keys::Keyring`]).
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -9,8 +10,6 @@ use sha2::Sha256;
 use crate::keys::ServerKey;
 
 const NONCE_LEN: usize = 24;
-/// Identifies the key a row was sealed with, for key rotation.
-pub const CURRENT_KEY_ID: &str = "k1";
 
 #[derive(Debug, thiserror::Error)]
 #[error("the sealed value does not decrypt with this key and context")]
@@ -81,11 +80,9 @@ pub fn fingerprint(key: &ServerKey, parts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine;
 
     fn key(byte: u8) -> ServerKey {
-        let encoded = base64::engine::general_purpose::STANDARD.encode([byte; 32]);
-        crate::keys::load_or_create(std::path::Path::new("/nonexistent"), Some(&encoded)).unwrap()
+        ServerKey::from_bytes([byte; 32])
     }
 
     #[test]

@@ -15,6 +15,7 @@ async fn main() -> ExitCode {
             print!("{}", config::help_text());
             return ExitCode::SUCCESS;
         }
+        Some("keys") => return relais::keys::command::run(&arguments[1..]).await,
         Some(other) => {
             eprintln!("relais: unknown argument {other:?}; run `relais --help` for usage");
             return ExitCode::from(2);

@@ -31,7 +31,7 @@ use crate::backend::RelaisBackend;
 use crate::config::Config;
 use crate::csrf::{AllowedOrigin, reject_cross_origin};
 use crate::headers::{self, HeaderPolicy};
-use crate::keys::ServerKey;
+use crate::keys::Keyring;
 use crate::oauth::{self, OAuthService};
 use crate::senders::SenderService;
 use crate::sessions::SessionStorage;
@@ -47,15 +47,18 @@ pub struct Application {
     router: Router,
     public_url: Url,
     pub pool: AnyPool,
-    pub key: ServerKey,
+    /// The keyring after the start-up check: a key that does not match its id carries a
+    /// substitute id.
+    pub keyring: Keyring,
 }
 
 impl Application {
-    /// Opens the database and the key, binds the listener and assembles the router.
+    /// Opens the database and then the keyring, which is checked against the stored
+    /// credentials, binds the listener and assembles the router.
     pub async fn build(mut config: Config) -> anyhow::Result<Self> {
-        let key = keys::load_or_create(&config.data_dir, config.secret_key.as_deref())?;
         let database = db::connect_and_migrate(&config.database_url, config.database_max_connections).await?;
         let pool = database.pool.clone();
+        let (keyring, _) = keys::check::open_keyring(&pool, &config.data_dir, config.secret_key.as_deref()).await?;
 
         let listener = TcpListener::bind(config.listen_addr)
             .await
@@ -65,14 +68,14 @@ impl Application {
             config.public_url = Url::parse(&format!("http://{address}"))?;
         }
 
-        let router = build_router(&config, &database, key.clone(), address).await?;
+        let router = build_router(&config, &database, keyring.clone(), address).await?;
 
         Ok(Self {
             listener,
             router,
             public_url: config.public_url,
             pool,
-            key,
+            keyring,
         })
     }
 
@@ -96,7 +99,7 @@ impl Application {
 async fn build_router(
     config: &Config,
     database: &db::Database,
-    key: ServerKey,
+    keyring: Keyring,
     address: SocketAddr,
 ) -> anyhow::Result<Router> {
     let pool = database.pool.clone();
@@ -116,7 +119,7 @@ async fn build_router(
 
     let oauth = Arc::new(OAuthService {
         pool: pool.clone(),
-        key: key.clone(),
+        keyring: keyring.clone(),
         http: provider_http_client(config.oauth_timeout)?,
         providers: config.oauth_providers.clone(),
         public_url: config.public_url.clone(),
@@ -124,7 +127,7 @@ async fn build_router(
     });
     let senders = SenderService {
         pool: pool.clone(),
-        key,
+        keyring,
         limits: config.senders.clone(),
         policy: transport_policy(config)?,
         platform_default: config.default_sender.clone(),

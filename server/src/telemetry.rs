@@ -20,3 +20,16 @@ pub fn init(format: LogFormat) {
     // A test process may install its subscriber more than once; the first one stays.
     let _ = result;
 }
+
+/// Installs the subscriber of the `relais keys` commands: warnings and errors on standard
+/// error, so that standard output carries only the command's result.
+pub fn init_for_command(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let result = match format {
+        LogFormat::Text => registry.with(layer).try_init(),
+        LogFormat::Json => registry.with(layer.json().flatten_event(true)).try_init(),
+    };
+    let _ = result;
+}

@@ -35,6 +35,9 @@ pub enum SenderStatus {
     Verified,
     TestFailed,
     NeedsReauthentication,
+    /// The stored password or OAuth tokens cannot be decrypted with the server's keyring: the
+    /// user must type the password again or reconnect the account.
+    KeyUnavailable,
 }
 
 /// A custom sender of the account, without its credentials.

@@ -14,7 +14,7 @@ use sqlx::AnyPool;
 
 use super::providers::{Provider, ProviderConfig};
 use crate::crypto;
-use crate::keys::ServerKey;
+use crate::keys::Keyring;
 use crate::smtp::SecretString;
 
 /// A pending authorization expires after this many seconds.
@@ -87,7 +87,7 @@ pub(super) fn client(config: &ProviderConfig, redirect_url: &str) -> Result<Prov
 /// Starts an authorization and returns the provider URL to send the browser to.
 pub async fn start(
     pool: &AnyPool,
-    key: &ServerKey,
+    keyring: &Keyring,
     config: &ProviderConfig,
     redirect_url: &str,
     account_id: &str,
@@ -108,7 +108,11 @@ pub async fn start(
     }
     let (url, state) = request.url();
 
-    let sealed_verifier = crypto::seal(key, verifier.secret().as_bytes(), &state_context(state.secret()));
+    let sealed_verifier = crypto::seal(
+        keyring.current(),
+        verifier.secret().as_bytes(),
+        &state_context(state.secret()),
+    );
     sqlx::query("DELETE FROM oauth_states WHERE created_at < $1")
         .bind(crate::db::now() - STATE_MAX_AGE_SECS)
         .execute(pool)
@@ -162,7 +166,7 @@ fn state_context(state: &str) -> String {
 #[allow(clippy::too_many_arguments)]
 pub async fn finish(
     pool: &AnyPool,
-    key: &ServerKey,
+    keyring: &Keyring,
     config: &ProviderConfig,
     http: &reqwest::Client,
     redirect_url: &str,
@@ -198,7 +202,11 @@ pub async fn finish(
     if provider != config.provider.as_str() {
         return Err(FlowError::WrongProvider);
     }
-    let verifier = crypto::open(key, &sealed_verifier, &state_context(state)).map_err(|_| FlowError::InvalidState)?;
+    // The row has no key id. It lives 10 minutes, so it may predate a rotation: every key is tried.
+    let verifier = keyring
+        .entries()
+        .find_map(|(_, key)| crypto::open(key, &sealed_verifier, &state_context(state)).ok())
+        .ok_or(FlowError::InvalidState)?;
     let verifier = String::from_utf8(verifier).map_err(|_| FlowError::InvalidState)?;
 
     let client = client(config, redirect_url)?;

@@ -14,6 +14,8 @@ pub struct GrantRow {
     pub sender_id: Option<String>,
     pub provider: String,
     pub email: String,
+    /// Id of the key that sealed both tokens.
+    pub key_id: String,
     pub sealed_refresh_token: Vec<u8>,
     pub sealed_access_token: Vec<u8>,
     /// Expiry of the access token, in Unix seconds.
@@ -22,12 +24,14 @@ pub struct GrantRow {
     pub revoked_at: Option<i64>,
 }
 
-const SELECT_GRANT: &str = "SELECT id, account_id, sender_id, provider, email, sealed_refresh_token,
+const SELECT_GRANT: &str = "SELECT id, account_id, sender_id, provider, email, key_id, sealed_refresh_token,
         sealed_access_token, access_expires_at, revoked_at
     FROM oauth_grants";
 
 /// Sealed tokens as written to a grant row.
 pub struct SealedTokens {
+    /// Id of the key that sealed both tokens.
+    pub key_id: String,
     pub refresh_token: Vec<u8>,
     pub access_token: Vec<u8>,
     pub access_expires_at: i64,
@@ -57,7 +61,7 @@ pub async fn insert_pending(
     .bind(account_id)
     .bind(provider)
     .bind(email)
-    .bind(crate::crypto::CURRENT_KEY_ID)
+    .bind(&tokens.key_id)
     .bind(&tokens.refresh_token)
     .bind(&tokens.access_token)
     .bind(tokens.access_expires_at)
@@ -146,7 +150,7 @@ pub async fn store_refreshed(pool: &AnyPool, grant_id: &str, tokens: &SealedToke
              access_expires_at = $4, refresh_lease_until = 0, updated_at = $5
          WHERE id = $6",
     )
-    .bind(crate::crypto::CURRENT_KEY_ID)
+    .bind(&tokens.key_id)
     .bind(&tokens.refresh_token)
     .bind(&tokens.access_token)
     .bind(tokens.access_expires_at)
@@ -194,7 +198,7 @@ pub async fn replace_for_sender(
              access_expires_at = $4, revoked_at = NULL, refresh_lease_until = 0, updated_at = $5
          WHERE sender_id = $6 AND account_id = $7",
     )
-    .bind(crate::crypto::CURRENT_KEY_ID)
+    .bind(&tokens.key_id)
     .bind(&tokens.refresh_token)
     .bind(&tokens.access_token)
     .bind(tokens.access_expires_at)

@@ -16,7 +16,7 @@ use super::tokens::{self, RefreshError};
 use crate::activity;
 use crate::client_address::ClientAddress;
 use crate::crypto;
-use crate::keys::ServerKey;
+use crate::keys::Keyring;
 use crate::senders::store;
 use crate::smtp::SecretString;
 
@@ -30,7 +30,7 @@ const ACCESS_TOKEN: &str = "access_token";
 
 pub struct OAuthService {
     pub pool: AnyPool,
-    pub key: ServerKey,
+    pub keyring: Keyring,
     pub http: reqwest::Client,
     pub providers: Vec<ProviderConfig>,
     pub public_url: Url,
@@ -64,7 +64,7 @@ fn to_provider(provider: OAuthProvider) -> Provider {
     }
 }
 
-fn token_context(kind: &str, account_id: &str, grant_id: &str) -> String {
+pub fn token_context(kind: &str, account_id: &str, grant_id: &str) -> String {
     format!("relais/oauth-grant/{kind}/{account_id}/{grant_id}")
 }
 
@@ -104,7 +104,7 @@ impl OAuthService {
     /// Returns a keyed hash of the session id, which ties an authorization to the session that
     /// started it without storing the session id twice.
     pub fn session_binding(&self, session_id: &str) -> String {
-        crypto::fingerprint(&self.key, &["oauth-session", session_id])
+        crypto::fingerprint(self.keyring.current(), &["oauth-session", session_id])
     }
 
     /// Starts an authorization for a new sender, or for `sender_id` when renewing its grant.
@@ -120,7 +120,7 @@ impl OAuthService {
         let config = self.config(provider).ok_or(AppError::OAuthNotConfigured)?;
         flow::start(
             &self.pool,
-            &self.key,
+            &self.keyring,
             config,
             &self.redirect_url(provider),
             account_id,
@@ -175,7 +175,7 @@ impl OAuthService {
 
         let grant = flow::finish(
             &self.pool,
-            &self.key,
+            &self.keyring,
             config,
             &self.http,
             &self.redirect_url(provider),
@@ -318,12 +318,13 @@ impl OAuthService {
     ) -> SealedTokens {
         let seal = |kind: &str, token: &SecretString| {
             crypto::seal(
-                &self.key,
+                self.keyring.current(),
                 token.expose().as_bytes(),
                 &token_context(kind, account_id, grant_id),
             )
         };
         SealedTokens {
+            key_id: self.keyring.current_id().to_string(),
             refresh_token: seal(REFRESH_TOKEN, refresh_token),
             access_token: seal(ACCESS_TOKEN, access_token),
             access_expires_at,
@@ -335,9 +336,27 @@ impl OAuthService {
             REFRESH_TOKEN => &grant.sealed_refresh_token,
             _ => &grant.sealed_access_token,
         };
-        let plaintext = crypto::open(&self.key, sealed, &token_context(kind, &grant.account_id, &grant.id))
-            .map_err(|_| {
-                tracing::error!(account_id = %grant.account_id, grant_id = %grant.id, kind, "failed to decrypt a stored token");
+        let Some(key) = self.keyring.get(&grant.key_id) else {
+            tracing::error!(
+                account_id = %grant.account_id,
+                grant_id = %grant.id,
+                sender_id = grant.sender_id.as_deref().unwrap_or("-"),
+                key_id = %grant.key_id,
+                kind,
+                "stored token not used: the key that sealed it is not in the keyring"
+            );
+            return Err(AppError::SecretUnreadable);
+        };
+        let plaintext =
+            crypto::open(key, sealed, &token_context(kind, &grant.account_id, &grant.id)).map_err(|_| {
+                tracing::error!(
+                    account_id = %grant.account_id,
+                    grant_id = %grant.id,
+                    sender_id = grant.sender_id.as_deref().unwrap_or("-"),
+                    key_id = %grant.key_id,
+                    kind,
+                    "stored token not used: it does not decrypt for this grant (damaged, or copied from another row)"
+                );
                 AppError::SecretUnreadable
             })?;
         String::from_utf8(plaintext).map(SecretString::new).map_err(|_| {

@@ -7,4 +7,5 @@ pub mod store;
 mod test_message;
 mod test_run;
 
+pub use resolve::secret_context;
 pub use service::SenderService;

@@ -163,21 +163,40 @@ impl SenderService {
         let Some(row) = stored.filter(|row| row.has_password != 0) else {
             return Ok(None);
         };
-        let sealed = store::sealed_secret(&self.pool, &row.id, SMTP_PASSWORD)
+        let (key_id, sealed) = store::sealed_secret(&self.pool, &row.id, SMTP_PASSWORD)
             .await
             .map_err(database_failure(&account.id, "failed to load the stored password"))?
             .ok_or(AppError::SecretUnreadable)?;
-        let plaintext = crypto::open(&self.key, &sealed, &secret_context(&account.id, &row.id, SMTP_PASSWORD))
-            .map_err(|_| {
-                tracing::error!(account_id = %account.id, sender_id = %row.id, "failed to decrypt the stored SMTP password");
-                AppError::SecretUnreadable
-            })?;
-        String::from_utf8(plaintext)
-            .map(|password| Some(SecretString::new(password)))
-            .map_err(|_| {
-                tracing::error!(account_id = %account.id, sender_id = %row.id, "stored SMTP password is not valid UTF-8");
-                AppError::SecretUnreadable
-            })
+        let Some(key) = self.keyring.get(&key_id) else {
+            tracing::error!(
+                account_id = %account.id,
+                sender_id = %row.id,
+                key_id,
+                "stored SMTP password not used: the key that sealed it is not in the keyring"
+            );
+            return Err(AppError::SecretUnreadable);
+        };
+        let context = secret_context(&account.id, &row.id, SMTP_PASSWORD);
+        let password = crypto::open(key, &sealed, &context)
+            .ok()
+            .and_then(|plaintext| String::from_utf8(plaintext).ok());
+        match password {
+            Some(password) => Ok(Some(SecretString::new(password))),
+            None => {
+                // The key is the right one, so this row was damaged or copied from another sender.
+                tracing::error!(
+                    account_id = %account.id,
+                    sender_id = %row.id,
+                    key_id,
+                    "stored SMTP password not used: it does not decrypt for this sender (damaged, or copied from \
+                     another row); the sender is marked key_unavailable"
+                );
+                if let Err(error) = store::mark_key_unavailable(&self.pool, &account.id, &row.id).await {
+                    tracing::error!(%error, account_id = %account.id, sender_id = %row.id, "failed to mark the sender");
+                }
+                Err(AppError::SecretUnreadable)
+            }
+        }
     }
 
     /// Computes the keyed fingerprint of the values a test send depends on.
@@ -188,7 +207,7 @@ impl SenderService {
         let email = sender.email.to_lowercase();
         match &resolved.sign_in {
             SignIn::Password(password) => crypto::fingerprint(
-                &self.key,
+                self.keyring.current(),
                 &[
                     "test-send",
                     &account.id,
@@ -201,7 +220,7 @@ impl SenderService {
                 ],
             ),
             SignIn::OAuth { grant_id, .. } => crypto::fingerprint(
-                &self.key,
+                self.keyring.current(),
                 &["test-send-oauth", &account.id, grant_id, &host, &port, &email],
             ),
         }

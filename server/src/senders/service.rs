@@ -9,13 +9,13 @@ use app::senders::{SenderList, SenderView};
 use sqlx::AnyPool;
 
 use super::resolve::{SignIn, database_failure, secret_context};
-use super::store::{self, SMTP_PASSWORD, SenderRow};
+use super::store::{self, SMTP_PASSWORD};
 use crate::accounts::Account;
 use crate::activity;
 use crate::client_address::ClientAddress;
 use crate::config::SenderLimits;
 use crate::crypto;
-use crate::keys::ServerKey;
+use crate::keys::Keyring;
 use crate::oauth::{OAuthService, grants};
 use crate::smtp::TransportPolicy;
 
@@ -24,7 +24,7 @@ const PROOF_MAX_AGE_SECS: i64 = 30 * 60;
 
 pub struct SenderService {
     pub pool: AnyPool,
-    pub key: ServerKey,
+    pub keyring: Keyring,
     pub limits: SenderLimits,
     pub policy: TransportPolicy,
     pub platform_default: Option<String>,
@@ -38,7 +38,7 @@ impl SenderService {
             .map_err(database_failure(&account.id, "failed to list senders"))?;
         Ok(SenderList {
             platform_default: self.platform_default.clone(),
-            senders: rows.iter().map(SenderRow::view).collect(),
+            senders: rows.iter().map(|row| row.view(&self.keyring)).collect(),
             oauth: self.oauth.availability(),
         })
     }
@@ -128,8 +128,9 @@ impl SenderService {
                 let context = secret_context(&account.id, &sender_id, SMTP_PASSWORD);
                 match password {
                     Some(password) if !form.password.is_empty() || stored.is_none() => {
-                        let sealed = crypto::seal(&self.key, password.expose().as_bytes(), &context);
-                        store::store_secret(&mut transaction, &sender_id, SMTP_PASSWORD, &sealed)
+                        let sealed = crypto::seal(self.keyring.current(), password.expose().as_bytes(), &context);
+                        let key_id = self.keyring.current_id();
+                        store::store_secret(&mut transaction, &sender_id, SMTP_PASSWORD, key_id, &sealed)
                             .await
                             .map_err(database_failure(&account.id, "failed to store the sender password"))?;
                     }
@@ -168,7 +169,7 @@ impl SenderService {
             .await
             .map_err(database_failure(&account.id, "failed to reload the sender"))?
             .ok_or(AppError::SenderNotFound)?;
-        Ok(row.view())
+        Ok(row.view(&self.keyring))
     }
 
     /// Deletes the sender and records the deletion in one transaction, then revokes its grant at

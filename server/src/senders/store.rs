@@ -4,7 +4,11 @@ use app::senders::settings::{Security, ValidSender};
 use app::senders::{SenderKind, SenderStatus, SenderView};
 use sqlx::{AnyConnection, AnyPool};
 
+use crate::keys::Keyring;
+
 pub const SMTP_PASSWORD: &str = "smtp_password";
+/// `status_reason` of a sender whose stored credential cannot be decrypted.
+pub const KEY_UNAVAILABLE: &str = "key_unavailable";
 
 #[derive(sqlx::FromRow)]
 pub struct SenderRow {
@@ -19,10 +23,14 @@ pub struct SenderRow {
     pub security: String,
     pub username: String,
     pub status: String,
+    /// Why the sender needs re-authentication: `grant_revoked` or `key_unavailable`.
+    pub status_reason: Option<String>,
     pub last_tested_at: Option<i64>,
     pub version: i64,
     /// 1 when an SMTP password is stored (an integer, which both databases return alike).
     pub has_password: i64,
+    /// Id of the key that sealed the SMTP password or the OAuth tokens, if any.
+    pub credential_key_id: Option<String>,
 }
 
 impl SenderRow {
@@ -30,7 +38,14 @@ impl SenderRow {
         Security::parse(&self.security).unwrap_or(Security::StartTls)
     }
 
-    pub fn view(&self) -> SenderView {
+    /// Returns the sender as the list shows it. A sender whose credential is sealed under a key
+    /// missing from `keyring`, or was found undecryptable, has the status `KeyUnavailable`.
+    pub fn view(&self, keyring: &Keyring) -> SenderView {
+        let key_missing = self
+            .credential_key_id
+            .as_deref()
+            .is_some_and(|key_id| !keyring.contains(key_id));
+        let key_unavailable = key_missing || self.status_reason.as_deref() == Some(KEY_UNAVAILABLE);
         SenderView {
             id: self.id.clone(),
             version: self.version,
@@ -40,6 +55,7 @@ impl SenderRow {
                 _ => SenderKind::Smtp,
             },
             status: match self.status.as_str() {
+                _ if key_unavailable => SenderStatus::KeyUnavailable,
                 "test_failed" => SenderStatus::TestFailed,
                 "needs_reauth" => SenderStatus::NeedsReauthentication,
                 _ => SenderStatus::Verified,
@@ -59,9 +75,13 @@ impl SenderRow {
 
 const SELECT_SENDER: &str =
     "SELECT id, account_id, kind, display_name, email, reply_to, smtp_host, smtp_port, security,
-        username, status, last_tested_at, version,
+        username, status, status_reason, last_tested_at, version,
         CASE WHEN EXISTS (SELECT 1 FROM sender_secrets WHERE sender_id = senders.id AND kind = 'smtp_password')
-            THEN 1 ELSE 0 END AS has_password
+            THEN 1 ELSE 0 END AS has_password,
+        COALESCE(
+            (SELECT key_id FROM sender_secrets WHERE sender_id = senders.id AND kind = 'smtp_password'),
+            (SELECT key_id FROM oauth_grants WHERE sender_id = senders.id)
+        ) AS credential_key_id
     FROM senders";
 
 pub async fn list(pool: &AnyPool, account_id: &str) -> sqlx::Result<Vec<SenderRow>> {
@@ -164,6 +184,23 @@ pub async fn update(
     Ok(result.rows_affected() == 1)
 }
 
+/// Marks the sender as needing a new password or a new connection, because its stored
+/// credential does not decrypt although its key is in the keyring (damaged, or copied from
+/// another row). Saving the sender with a new credential clears the mark.
+pub async fn mark_key_unavailable(pool: &AnyPool, account_id: &str, sender_id: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE senders SET status = 'needs_reauth', status_reason = $1, updated_at = $2
+         WHERE id = $3 AND account_id = $4",
+    )
+    .bind(KEY_UNAVAILABLE)
+    .bind(crate::db::now())
+    .bind(sender_id)
+    .bind(account_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// Records the outcome of a test of the stored settings, without changing the version.
 pub async fn set_test_outcome(pool: &AnyPool, account_id: &str, sender_id: &str, passed: bool) -> sqlx::Result<()> {
     let query = if passed {
@@ -200,8 +237,9 @@ pub async fn delete(connection: &mut AnyConnection, account_id: &str, sender_id:
         .await
 }
 
-pub async fn sealed_secret(pool: &AnyPool, sender_id: &str, kind: &str) -> sqlx::Result<Option<Vec<u8>>> {
-    sqlx::query_scalar("SELECT sealed FROM sender_secrets WHERE sender_id = $1 AND kind = $2")
+/// Returns the id of the key that sealed the secret, and the sealed bytes.
+pub async fn sealed_secret(pool: &AnyPool, sender_id: &str, kind: &str) -> sqlx::Result<Option<(String, Vec<u8>)>> {
+    sqlx::query_as("SELECT key_id, sealed FROM sender_secrets WHERE sender_id = $1 AND kind = $2")
         .bind(sender_id)
         .bind(kind)
         .fetch_optional(pool)
@@ -212,6 +250,7 @@ pub async fn store_secret(
     connection: &mut AnyConnection,
     sender_id: &str,
     kind: &str,
+    key_id: &str,
     sealed: &[u8],
 ) -> sqlx::Result<()> {
     sqlx::query(
@@ -221,7 +260,7 @@ pub async fn store_secret(
     )
     .bind(sender_id)
     .bind(kind)
-    .bind(crate::crypto::CURRENT_KEY_ID)
+    .bind(key_id)
     .bind(sealed)
     .bind(crate::db::now())
     .execute(connection)

@@ -31,16 +31,18 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(extra: &[(&'static str, String)]) -> TestApp {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
     let database = TestDatabase::create().await;
-    let mut variables = HashMap::from([
-        ("RELAIS_LISTEN_ADDR", "127.0.0.1:0".to_string()),
-        ("RELAIS_DATA_DIR", data_dir.path().display().to_string()),
-        ("RELAIS_DATABASE_URL", database.url_or_file_in(data_dir.path())),
-        ("RELAIS_DEFAULT_SENDER", DEFAULT_SENDER.to_string()),
-    ]);
-    variables.extend(extra.iter().cloned());
-    let config = Config::from_lookup(|name| variables.get(name).cloned()).expect("a valid test configuration");
+    spawn_app_on(database, data_dir, extra).await
+}
 
-    let application = Application::build(config).await.expect("the application builds");
+/// Starts the application on an existing database and data directory, as a restart does.
+pub async fn spawn_app_on(
+    database: TestDatabase,
+    data_dir: tempfile::TempDir,
+    extra: &[(&'static str, String)],
+) -> TestApp {
+    let application = Application::build(test_config(&database, &data_dir, extra))
+        .await
+        .expect("the application builds");
     let address = format!("http://{}", application.address());
     let pool = application.pool.clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
@@ -56,6 +58,18 @@ pub async fn spawn_app_with(extra: &[(&'static str, String)]) -> TestApp {
     }
 }
 
+/// Builds the configuration of a test application on `database` and `data_dir`.
+pub fn test_config(database: &TestDatabase, data_dir: &tempfile::TempDir, extra: &[(&'static str, String)]) -> Config {
+    let mut variables = HashMap::from([
+        ("RELAIS_LISTEN_ADDR", "127.0.0.1:0".to_string()),
+        ("RELAIS_DATA_DIR", data_dir.path().display().to_string()),
+        ("RELAIS_DATABASE_URL", database.url_or_file_in(data_dir.path())),
+        ("RELAIS_DEFAULT_SENDER", DEFAULT_SENDER.to_string()),
+    ]);
+    variables.extend(extra.iter().cloned());
+    Config::from_lookup(|name| variables.get(name).cloned()).expect("a valid test configuration")
+}
+
 fn client_with(jar: Arc<Jar>) -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_provider(jar)
@@ -65,6 +79,12 @@ fn client_with(jar: Arc<Jar>) -> reqwest::Client {
 }
 
 impl TestApp {
+    /// Returns the database and data directory, to start the application again on them. This
+    /// server keeps running.
+    pub fn into_storage(self) -> (TestDatabase, tempfile::TempDir) {
+        (self._database, self._data_dir)
+    }
+
     pub fn url(&self, path: &str) -> Url {
         Url::parse(&format!("{}{path}", self.address)).unwrap()
     }

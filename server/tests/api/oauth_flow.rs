@@ -1,7 +1,5 @@
 //! The OAuth authorization flow against the real provider harness (`end2end/oauth-harness`).
 
-use std::path::Path;
-
 use relais::oauth::flow::{self, FlowError};
 use relais::oauth::providers::{Provider, ProviderConfig, read_provider};
 
@@ -58,11 +56,7 @@ async fn flow_returns_the_mailbox_and_tokens_once() {
     let app = spawn_app().await;
     let account = account_id(&app).await;
     let config = config_for(Provider::Google, &provider.issuer);
-    let key = relais::keys::load_or_create(
-        Path::new("/nonexistent"),
-        Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-    )
-    .unwrap();
+    let key = relais::keys::Keyring::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
     let http = reqwest::Client::new();
 
     let url = flow::start(&app.pool, &key, &config, REDIRECT_URL, &account, "session-a", None)
@@ -107,11 +101,7 @@ async fn flow_rejects_another_session_and_another_provider() {
     let account = account_id(&app).await;
     let google = config_for(Provider::Google, &provider.issuer);
     let microsoft = config_for(Provider::Microsoft, &provider.issuer);
-    let key = relais::keys::load_or_create(
-        Path::new("/nonexistent"),
-        Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-    )
-    .unwrap();
+    let key = relais::keys::Keyring::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
     let http = reqwest::Client::new();
 
     let first = flow::start(&app.pool, &key, &google, REDIRECT_URL, &account, "session-a", None)

@@ -625,10 +625,10 @@ async fn stored_tokens(app: &TestApp, key: &str) -> [String; 2] {
             .fetch_one(&app.pool)
             .await
             .unwrap();
-    let key = relais::keys::load_or_create(std::path::Path::new("/nonexistent"), Some(key)).unwrap();
+    let keyring = relais::keys::Keyring::parse(key).unwrap();
     let open = |kind: &str, sealed: &[u8]| {
         let context = format!("relais/oauth-grant/{kind}/{account_id}/{grant_id}");
-        String::from_utf8(relais::crypto::open(&key, sealed, &context).unwrap()).unwrap()
+        String::from_utf8(relais::crypto::open(keyring.current(), sealed, &context).unwrap()).unwrap()
     };
     [open("refresh_token", &refresh), open("access_token", &access)]
 }

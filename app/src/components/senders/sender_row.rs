@@ -23,6 +23,7 @@ pub fn SenderRow(sender: SenderView, open: RwSignal<OpenDialog>) -> impl IntoVie
         SenderStatus::Verified => ("badge ok", t_string!(i18n, senders.status_verified)),
         SenderStatus::TestFailed => ("badge warn", t_string!(i18n, senders.status_test_failed)),
         SenderStatus::NeedsReauthentication => ("badge warn", t_string!(i18n, senders.status_needs_reauth)),
+        SenderStatus::KeyUnavailable => ("badge warn", t_string!(i18n, senders.status_key_unavailable)),
     };
     let last_tested = match sender.last_tested_at {
         Some(seconds) => t_string!(i18n, senders.last_tested, when = format_utc(seconds)).to_string(),
@@ -33,7 +34,10 @@ pub fn SenderRow(sender: SenderView, open: RwSignal<OpenDialog>) -> impl IntoVie
     let delete_label = t_string!(i18n, senders.delete_label, email = email.clone()).to_string();
     let for_edit = sender.clone();
     let for_delete = sender.clone();
-    let needs_reauth = sender.status == SenderStatus::NeedsReauthentication;
+    let needs_reauth = matches!(
+        sender.status,
+        SenderStatus::NeedsReauthentication | SenderStatus::KeyUnavailable
+    );
     let refresh_error = RwSignal::new(None::<AppError>);
     let refresh = sender.kind.oauth_provider().map(|provider| {
         let label = t_string!(i18n, senders.refresh_label, email = email.clone()).to_string();
@@ -57,8 +61,12 @@ pub fn SenderRow(sender: SenderView, open: RwSignal<OpenDialog>) -> impl IntoVie
             </button>
         }
     });
-    let reason = match sender.kind.oauth_provider() {
-        Some(provider) if needs_reauth => {
+    let reason = match (sender.status, sender.kind.oauth_provider()) {
+        (SenderStatus::KeyUnavailable, Some(provider)) => {
+            Some(t_string!(i18n, senders.key_unavailable_account, provider = provider.name()).to_string())
+        }
+        (SenderStatus::KeyUnavailable, None) => Some(t_string!(i18n, senders.key_unavailable_password).to_string()),
+        (_, Some(provider)) if needs_reauth => {
             Some(t_string!(i18n, senders.needs_reauth_reason, provider = provider.name()).to_string())
         }
         _ => None,
