@@ -70,7 +70,10 @@ test('double clicks send one test and save one sender', async ({ page }) => {
   expect(testSends).toHaveLength(1);
   expect(saves).toHaveLength(1);
   await page.reload();
-  await expect(page.getByRole('listitem').filter({ hasText: sender })).toHaveCount(1);
+  await expect(page.locator('#senders').getByRole('listitem').filter({ hasText: sender })).toHaveCount(1);
+  const log = page.getByRole('region', { name: "Journal d'activité" });
+  await expect(log.getByRole('listitem').filter({ hasText: `Test d'envoi réussi : ${sender}` })).toHaveCount(1);
+  await expect(log.getByRole('listitem').filter({ hasText: `Expéditeur ajouté : ${sender}` })).toHaveCount(1);
 });
 
 test('a failed save keeps what the user typed', async ({ page }) => {
@@ -97,5 +100,5 @@ test('a failed save keeps what the user typed', async ({ page }) => {
   await page.unroute('**/api/save_sender');
   await dialog.getByRole('button', { name: 'Enregistrer' }).click();
   await expect(dialog).toBeHidden();
-  await expect(page.getByRole('listitem').filter({ hasText: sender })).toHaveCount(1);
+  await expect(page.locator('#senders').getByRole('listitem').filter({ hasText: sender })).toHaveCount(1);
 });
