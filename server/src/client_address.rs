@@ -104,7 +104,7 @@ impl TrustedProxies {
 
     /// Returns the client's address for a request from `peer`.
     ///
-    /// An untrusted peer is the client, whatever its headers say. From a trusted peer, the
+    /// An untrusted peer is the client, whatever its headers contain. From a trusted peer, the
     /// `X-Forwarded-For` entries are read from the right (the entry the nearest proxy added),
     /// skipping trusted proxies. The first untrusted entry is the client. An unparsable entry
     /// stops the walk at the proxy that forwarded it, because entries to its left may be forged.

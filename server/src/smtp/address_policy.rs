@@ -19,9 +19,9 @@ use super::failure::FailureKind;
 /// address.
 ///
 /// A name whose last label is a number, such as `127.1`, `2130706433` or `0x7f000001`, is read
-/// as an IPv4 address the way URL parsers and `inet_aton` read it, so the address check gets the
-/// address that the system resolver would return. Returns `None` for an empty or invalid name,
-/// and for such a number that is not a valid IPv4 address.
+/// as an IPv4 address the way URL parsers and `inet_aton` read it. The address check then gets
+/// the address that the system resolver would return. Returns `None` for an empty or invalid
+/// name, and for such a number that is not a valid IPv4 address.
 pub fn host_to_ascii(host: &str) -> Option<String> {
     let host = host.trim();
     let host = host.strip_suffix('.').unwrap_or(host);

@@ -1,5 +1,5 @@
 //! The activity log: which sender events are recorded, in which order, with which client
-//! address, which account sees them, and that no entry contains a secret.
+//! address, which account can read them, and that no entry contains a secret.
 
 use app::senders::activity::{ActivityEntry, ActivityKind, TestOutcome};
 use app::senders::test_send::{FailureKind, Stage, TestEvent};

@@ -169,7 +169,7 @@ pub fn SenderDialog(
 }
 
 /// Calls the streaming test send and mirrors each event into the dialog. A test that reaches a
-/// verdict is in the activity log, which is then told to reload.
+/// verdict is recorded in the activity log, so the log reloads afterwards.
 async fn run_test_send(
     form: SenderForm,
     state: RwSignal<TestState>,
