@@ -1,7 +1,7 @@
 //! The document shell and the router.
 
 use leptos::prelude::*;
-use leptos_meta::{Link, MetaTags, Stylesheet, provide_meta_context};
+use leptos_meta::{HashedStylesheet, Link, MetaTags, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{Route, Router, Routes},
@@ -19,6 +19,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HashedStylesheet options=options.clone() id="relais" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -34,7 +35,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="relais" href="/pkg/relais.css" />
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
         <I18nContextProvider>
             <Router>

@@ -376,6 +376,22 @@ test('greetingDelayMs delays banner', async () => {
     assert.equal(await harness.stop(), 0);
 });
 
+test('replyDelayMs delays banner and replies', async () => {
+    const harness = await startHarness({ replyDelayMs: 300 });
+    const started = Date.now();
+    const client = await connectPlain(harness);
+    const bannerAfter = Date.now() - started;
+    assert.ok(bannerAfter >= 300, `banner after ${bannerAfter} ms`);
+    const ehloStarted = Date.now();
+    assert.equal((await client.command('EHLO client.example.test')).code, 250);
+    assert.ok(Date.now() - ehloStarted < 300, 'EHLO is answered at once');
+    const mailStarted = Date.now();
+    assert.equal((await client.command('MAIL FROM:<a@example.test>')).code, 250);
+    assert.ok(Date.now() - mailStarted >= 300, `MAIL FROM after ${Date.now() - mailStarted} ms`);
+    client.close();
+    assert.equal(await harness.stop(), 0);
+});
+
 const hasOpenssl = (() => {
     try {
         execFileSync('openssl', ['version'], { stdio: 'ignore' });

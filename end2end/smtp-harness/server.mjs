@@ -10,7 +10,7 @@ const TLS_MODES = ['none', 'starttls', 'implicit'];
 const AUTH_METHODS = ['PLAIN', 'LOGIN'];
 const REPLY_OPTIONS = ['authReply', 'rejectSender', 'rejectRecipient', 'rejectData'];
 const BOOLEAN_OPTIONS = ['smtputf8', 'hideStartTls', 'multilineReply'];
-const KNOWN_OPTIONS = new Set(['tls', 'certFile', 'keyFile', 'auth', 'xoauth2', 'greetingDelayMs', ...REPLY_OPTIONS, ...BOOLEAN_OPTIONS]);
+const KNOWN_OPTIONS = new Set(['tls', 'certFile', 'keyFile', 'auth', 'xoauth2', 'greetingDelayMs', 'replyDelayMs', ...REPLY_OPTIONS, ...BOOLEAN_OPTIONS]);
 const XOAUTH2_OPTIONS = new Set(['verifyUrl', 'requiredScope']);
 
 const INVALID_CREDENTIALS = { code: 535, message: '5.7.8 Authentication credentials invalid' };
@@ -123,9 +123,11 @@ function parseOptions(text) {
             exitWithError(`invalid option "${name}": expected true or false`);
         }
     }
-    const delay = options.greetingDelayMs;
-    if (delay !== undefined && !(Number.isFinite(delay) && delay >= 0)) {
-        exitWithError('invalid option "greetingDelayMs": expected a number of milliseconds >= 0');
+    for (const name of ['greetingDelayMs', 'replyDelayMs']) {
+        const delay = options[name];
+        if (delay !== undefined && !(Number.isFinite(delay) && delay >= 0)) {
+            exitWithError(`invalid option "${name}": expected a number of milliseconds >= 0`);
+        }
     }
     return options;
 }
@@ -227,32 +229,22 @@ function advertisedAuthMethods(options) {
     return options.xoauth2 ? [...methods, 'XOAUTH2'] : methods;
 }
 
-function createServer(options) {
-    const authEnabled = options.auth !== undefined || options.authReply !== undefined || options.xoauth2 !== undefined;
-    const disabledCommands = [];
-    if (options.tls === 'none') {
-        disabledCommands.push('STARTTLS');
+// Wraps each hook so that its reply leaves `delayMs` after the server decides it.
+function delayReplies(hooks, delayMs) {
+    if (!delayMs) {
+        return hooks;
     }
-    if (!authEnabled) {
-        disabledCommands.push('AUTH');
+    const delayed = {};
+    for (const [name, hook] of Object.entries(hooks)) {
+        delayed[name] = (subject, session, callback) =>
+            hook(subject, session, (...reply) => setTimeout(() => callback(...reply), delayMs));
     }
+    return delayed;
+}
 
-    const serverOptions = {
-        secure: options.tls === 'implicit',
-        disabledCommands,
-        hideSTARTTLS: options.hideStartTls === true,
-        hideSMTPUTF8: options.smtputf8 !== true,
-        authMethods: advertisedAuthMethods(options),
-        authOptional: !authEnabled,
-        // A reverse lookup of 127.0.0.1 would query the system's DNS servers.
-        disableReverseLookup: true,
-        logger: false,
-        closeTimeout: CLOSE_TIMEOUT_MS,
-
-        onConnect(session, callback) {
-            setTimeout(callback, options.greetingDelayMs ?? 0);
-        },
-
+// The hooks whose replies `replyDelayMs` delays: AUTH, MAIL FROM, RCPT TO and the end of DATA.
+function replyHooks(options) {
+    return {
         onAuth(auth, session, callback) {
             if (options.authReply) {
                 return callback(replyError(options.authReply));
@@ -306,6 +298,36 @@ function createServer(options) {
                 callback(null, 'OK: message queued');
             });
         },
+    };
+}
+
+function createServer(options) {
+    const authEnabled = options.auth !== undefined || options.authReply !== undefined || options.xoauth2 !== undefined;
+    const disabledCommands = [];
+    if (options.tls === 'none') {
+        disabledCommands.push('STARTTLS');
+    }
+    if (!authEnabled) {
+        disabledCommands.push('AUTH');
+    }
+
+    const serverOptions = {
+        secure: options.tls === 'implicit',
+        disabledCommands,
+        hideSTARTTLS: options.hideStartTls === true,
+        hideSMTPUTF8: options.smtputf8 !== true,
+        authMethods: advertisedAuthMethods(options),
+        authOptional: !authEnabled,
+        // A reverse lookup of 127.0.0.1 would query the system's DNS servers.
+        disableReverseLookup: true,
+        logger: false,
+        closeTimeout: CLOSE_TIMEOUT_MS,
+
+        onConnect(session, callback) {
+            setTimeout(callback, (options.greetingDelayMs ?? 0) + (options.replyDelayMs ?? 0));
+        },
+
+        ...delayReplies(replyHooks(options), options.replyDelayMs),
     };
 
     if (options.certFile !== undefined) {

@@ -63,6 +63,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "target/site",
         "Directory with the built browser assets (pkg/, favicon).",
     ),
+    (
+        "RELAIS_BENCH_STATIC_PAGE",
+        "(none)",
+        "For scripts/bench only: an HTML file served from memory at /bench/static-page, the baseline that the \
+         settings page is compared with.",
+    ),
     ("RELAIS_MAX_SENDERS", "50", "Maximum number of senders per account."),
     (
         "RELAIS_TEST_SEND_TIMEOUT_SECS",
@@ -158,6 +164,8 @@ pub struct Config {
     /// Base64 key from the environment; `None` means the key file in `data_dir` is used.
     pub secret_key: Option<String>,
     pub site_root: PathBuf,
+    /// HTML served at `/bench/static-page` as the benchmark's baseline, when set.
+    pub bench_static_page: Option<PathBuf>,
     pub senders: SenderLimits,
     /// Google and Microsoft, when the operator configured them.
     pub oauth_providers: Vec<ProviderConfig>,
@@ -363,6 +371,7 @@ impl Config {
             log_format,
             secret_key: read("RELAIS_SECRET_KEY"),
             site_root,
+            bench_static_page: read("RELAIS_BENCH_STATIC_PAGE").map(PathBuf::from),
             senders,
             oauth_providers,
             oauth_timeout,

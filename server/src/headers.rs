@@ -13,6 +13,8 @@ use http::header::{
 use leptos::prelude::{provide_context, use_context};
 use rand::RngCore;
 
+use crate::static_files;
+
 /// The per-response value that lets the page's inline hydration scripts run under the policy.
 #[derive(Clone, Debug)]
 pub struct CspNonce(String);
@@ -51,10 +53,11 @@ const HSTS: &str = "max-age=31536000";
 /// Gives each request a fresh nonce and sets the security headers on its response.
 ///
 /// Everything except the static files under `/pkg/` and the favicon is marked `no-store`,
-/// because pages and server-function responses contain account data.
+/// because pages and server-function responses contain account data. Static files get the
+/// lifetime chosen by [`static_files::cache_control`].
 pub async fn set_security_headers(State(policy): State<HeaderPolicy>, mut request: Request, next: Next) -> Response {
     let nonce = CspNonce::generate();
-    let is_static_file = is_static_file(request.uri().path());
+    let static_path = is_static_file(request.uri().path()).then(|| request.uri().path().to_owned());
     request.extensions_mut().insert(nonce.clone());
 
     let mut response = next.run(request).await;
@@ -64,6 +67,7 @@ pub async fn set_security_headers(State(policy): State<HeaderPolicy>, mut reques
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("text/html"));
 
+    let succeeded = response.status().is_success();
     let headers = response.headers_mut();
     let content_policy = if is_html {
         page_policy(&nonce)
@@ -84,8 +88,14 @@ pub async fn set_security_headers(State(policy): State<HeaderPolicy>, mut reques
     if policy.https {
         headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
     }
-    if !is_static_file {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    match static_path {
+        None => {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        Some(path) if succeeded => {
+            headers.insert(CACHE_CONTROL, static_files::cache_control(&path));
+        }
+        Some(_) => {}
     }
     response
 }

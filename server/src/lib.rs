@@ -19,5 +19,6 @@ pub mod senders;
 pub mod sessions;
 pub mod smtp;
 pub mod startup;
+pub mod static_files;
 pub mod telemetry;
 pub mod throttle;

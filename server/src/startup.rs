@@ -36,7 +36,7 @@ use crate::oauth::{self, OAuthService};
 use crate::senders::SenderService;
 use crate::sessions::SessionStorage;
 use crate::smtp::TransportPolicy;
-use crate::{access, client_address, db, keys};
+use crate::{access, client_address, db, keys, static_files};
 
 /// Request bodies above this size are rejected with 413; forms here are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -143,12 +143,7 @@ async fn build_router(
         headers::provide_page_nonce();
     };
 
-    let leptos_options = LeptosOptions::builder()
-        .output_name("relais")
-        .site_root(config.site_root.to_string_lossy().to_string())
-        .site_pkg_dir("pkg")
-        .site_addr(address)
-        .build();
+    let leptos_options = site_options(config, address)?;
     let routes = route_list();
 
     let server_functions = {
@@ -160,8 +155,12 @@ async fn build_router(
         move || health_check(pool.clone())
     };
 
-    let router = Router::new()
-        .route("/healthz", get(health))
+    let mut router = Router::new().route("/healthz", get(health));
+    if let Some(file) = &config.bench_static_page {
+        let page = read_bench_page(file)?;
+        router = router.route("/bench/static-page", get(move || async move { axum::response::Html(page) }));
+    }
+    let router = router
         .route("/api/{*fn_name}", post(server_functions))
         .route(
             "/oauth/{provider}/callback",
@@ -169,6 +168,7 @@ async fn build_router(
                 oauth::callback::route(oauth.clone(), session, client, provider, query)
             }),
         )
+        .nest_service("/pkg", static_files::service(&config.site_root))
         .leptos_routes_with_context(&leptos_options, routes, provide_backend.clone(), {
             let leptos_options = leptos_options.clone();
             move || shell(leptos_options.clone())
@@ -201,6 +201,34 @@ async fn build_router(
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
 
     Ok(router)
+}
+
+/// Returns the Leptos options for the built site in `config.site_root`.
+///
+/// A release build made with `cargo leptos build --release` puts content hashes in the asset
+/// names and lists them in `hash.txt` beside the site. Leptos reads that file relative to the
+/// executable, so the path is made absolute. A site without it keeps the plain names.
+fn site_options(config: &Config, address: SocketAddr) -> anyhow::Result<LeptosOptions> {
+    let site_root = std::path::absolute(&config.site_root)
+        .with_context(|| format!("failed to resolve the site root {}", config.site_root.display()))?;
+    let hash_file = site_root.join(static_files::HASH_FILE);
+    Ok(LeptosOptions::builder()
+        .output_name("relais")
+        .site_root(site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(address)
+        .hash_files(hash_file.is_file())
+        .hash_file(Arc::from(hash_file.to_string_lossy()))
+        .build())
+}
+
+/// Reads the page that `/bench/static-page` answers with. scripts/bench compares the settings
+/// page with it: same server, same layers, bytes from memory and no rendering.
+fn read_bench_page(file: &std::path::Path) -> anyhow::Result<axum::body::Bytes> {
+    let page = std::fs::read(file)
+        .with_context(|| format!("failed to read RELAIS_BENCH_STATIC_PAGE {}", file.display()))?;
+    tracing::warn!(file = %file.display(), "serving the benchmark baseline at /bench/static-page");
+    Ok(page.into())
 }
 
 /// Returns the app's routes, generated once per process.

@@ -13,7 +13,7 @@ pub fn SettingsPage() -> impl IntoView {
     ActivityChanged::provide();
 
     view! {
-        <Title text=move || t_string!(i18n, settings.title) />
+        <Title text=super::page_title(move || t_string!(i18n, settings.title)) />
         <SignedIn render=move |account| {
             view! {
                 <AppHeader account=account.clone() />

@@ -21,7 +21,7 @@ pub fn SignInPage() -> impl IntoView {
     let error = move || sign_in.value().get().and_then(Result::err);
 
     view! {
-        <Title text=move || t_string!(i18n, sign_in.title) />
+        <Title text=super::page_title(move || t_string!(i18n, sign_in.title)) />
         <main id="main" class="narrow auth">
             <LanguageSwitch />
             <h1>{t!(i18n, sign_in.title)}</h1>

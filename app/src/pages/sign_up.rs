@@ -17,7 +17,7 @@ pub fn SignUpPage() -> impl IntoView {
     let locale = move || i18n.get_locale().as_str();
 
     view! {
-        <Title text=move || t_string!(i18n, sign_up.title) />
+        <Title text=super::page_title(move || t_string!(i18n, sign_up.title)) />
         <main id="main" class="narrow auth">
             <LanguageSwitch />
             <h1>{t!(i18n, sign_up.title)}</h1>

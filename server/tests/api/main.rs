@@ -31,5 +31,6 @@ mod sign_in_throttle;
 mod smtp_harness;
 mod smtp_transport;
 mod ssrf;
+mod static_files;
 mod test_database;
 mod unicode_addresses;

@@ -1,0 +1,217 @@
+// Turns the benchmark results into docs/benchmarks.md: figures, budgets and verdicts.
+
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { median, round } from './stats.mjs';
+
+const ms = (value) => `${round(value)} ms`;
+const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
+const verdict = (ok) => (ok ? 'within' : '**over**');
+
+function command(program, ...args) {
+  try {
+    return execFileSync(program, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return [
+    `- Date: ${new Date().toISOString()}`,
+    `- Commit: ${command('git', 'rev-parse', '--short', 'HEAD')}`,
+    `- CPU: ${cpus.length} × ${cpus[0]?.model ?? 'unknown'}`,
+    `- Memory: ${round(os.totalmem() / 2 ** 30)} GiB, kernel ${os.release()}`,
+    `- ${command('rustc', '--version')}, ${command('wrk', '--version').split('\n')[0] || 'wrk'}, ${command('/usr/bin/chromium', '--version')}`,
+  ].join('\n');
+}
+
+/** Medians over the runs of one load test, with the per-run ratio of page to baseline. */
+function summarizeLoad(runs) {
+  return {
+    pageRps: median(runs.map((run) => run.page.rps)),
+    baselineRps: median(runs.map((run) => run.baseline.rps)),
+    ratio: median(runs.map((run) => run.page.rps / run.baseline.rps)),
+    p50: median(runs.map((run) => run.page.p50)),
+    p99: median(runs.map((run) => run.page.p99)),
+    baselineP50: median(runs.map((run) => run.baseline.p50)),
+    baselineP99: median(runs.map((run) => run.baseline.p99)),
+  };
+}
+
+function loadSection(results) {
+  const sqlite = summarizeLoad(results.sqlite.load);
+  const rows = [['SQLite', sqlite]];
+  const postgres = results.postgres && summarizeLoad(results.postgres);
+  if (postgres) rows.push(['PostgreSQL', postgres]);
+  const lines = [
+    '## 1. Settings page, server-side rendering',
+    '',
+    `A signed-in account with 10 senders. wrk, 1 thread, 50 connections, ${results.plan.loadSeconds} s per run, ` +
+      `${results.plan.loadRuns} runs. The baseline is /bench/static-page in the same server: the same page's bytes from ` +
+      'memory, through the same layers (session, security headers, tracing). Each figure is the median over the runs, ' +
+      'and the ratio is the median of the per-run ratios.',
+    '',
+    '| database | page req/s | baseline req/s | ratio (budget ≥ 0.5) | page p50 | page p99 (budget ≤ 10 ms) | baseline p50 / p99 |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const [name, s] of rows) {
+    lines.push(
+      `| ${name} | ${round(s.pageRps)} | ${round(s.baselineRps)} | ${round(s.ratio)} ${verdict(s.ratio >= 0.5)} | ` +
+        `${ms(s.p50)} | ${ms(s.p99)} ${verdict(s.p99 <= 10)} | ${ms(s.baselineP50)} / ${ms(s.baselineP99)} |`,
+    );
+  }
+  if (postgres) {
+    const factor = postgres.p99 / sqlite.p99;
+    lines.push('', `PostgreSQL p99 / SQLite p99: ${round(factor)} (budget ≤ 1.5): ${verdict(factor <= 1.5)}.`);
+  }
+  return lines;
+}
+
+function sizeSection(results) {
+  const lines = [
+    '## 2. WebAssembly and JavaScript sent to the browser',
+    '',
+    'The release build in target/site/pkg. 1 kB = 1000 bytes. Until the budgets are met, CI checks the ceilings, the ' +
+      'current sizes rounded up, so that the bundle cannot grow (`node end2end/bench/sizes.mjs --check`). ' +
+      'The server sends the .br or .gz file that cargo-leptos writes beside each asset, with `Cache-Control: public, ' +
+      'max-age=31536000, immutable` on the hashed names.',
+    '',
+    '| asset | raw | gzip -9 | brotli -q 11 | budget (brotli) | CI ceiling |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const entry of results.sizes) {
+    const budget = entry.budget === undefined ? '-' : `${kB(entry.budget)} ${verdict(entry.brotli <= entry.budget)}`;
+    const ceiling = entry.ceiling === undefined ? '-' : kB(entry.ceiling);
+    lines.push(`| ${entry.file} | ${kB(entry.raw)} | ${kB(entry.gzip)} | ${kB(entry.brotli)} | ${budget} | ${ceiling} |`);
+  }
+  return lines;
+}
+
+function pageLoadSection(results) {
+  const { unthrottled, throttled } = results.sqlite.pageLoad;
+  const row = (name, values, budget, ok, unit = ms) =>
+    `| ${name} | ${unit(median(values))} | ${unit(Math.max(...values))} | ${budget} | ${ok === undefined ? '-' : verdict(ok)} |`;
+  const cls = (value) => String(round(value));
+  return [
+    '## 3. Page load in headless Chromium',
+    '',
+    `/settings of the same account, ${results.plan.pageRuns} loads per condition, each in a new browser context ` +
+      '(empty cache). "Hydrated" is the `relais-hydrated` performance mark that the app sets when hydration ends. ' +
+      'Throttled: DevTools "Slow 4G" (562.5 ms latency, 1.44 Mbit/s down, 675 kbit/s up) and 4× CPU slowdown.',
+    '',
+    '| figure | median | worst | budget | verdict |',
+    '| --- | --- | --- | --- | --- |',
+    row('TTFB, unthrottled', unthrottled.ttfb, '-'),
+    row('FCP, unthrottled', unthrottled.fcp, '≤ 150 ms', median(unthrottled.fcp) <= 150),
+    row('hydrated, unthrottled', unthrottled.hydrated, '≤ 300 ms', median(unthrottled.hydrated) <= 300),
+    row('CLS, unthrottled', unthrottled.cls, '0', Math.max(...unthrottled.cls) === 0, cls),
+    row('LCP, unthrottled', unthrottled.lcp, '-'),
+    row('TTFB, throttled', throttled.ttfb, '-'),
+    row('FCP, throttled', throttled.fcp, '-'),
+    row('hydrated, throttled', throttled.hydrated, '-'),
+    row('CLS, throttled', throttled.cls, '-', undefined, cls),
+    row('LCP, throttled', throttled.lcp, '≤ 2.5 s', median(throttled.lcp) <= 2500),
+  ];
+}
+
+function interactionSection(results) {
+  const interactions = results.sqlite.interactions;
+  const names = { openEdit: 'open the edit dialog', typing: 'type in the dialog (slowest key)', openDelete: 'open the delete confirmation' };
+  const lines = [
+    '## 4. Interaction latency (Event Timing)',
+    '',
+    `${results.plan.interactionRuns} runs, unthrottled. Event Timing reports only interactions of 16 ms or more, ` +
+      'so "< 16 ms" means the browser reported none.',
+    '',
+    '| interaction | median | worst | budget | verdict |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const [key, label] of Object.entries(names)) {
+    const values = interactions[key];
+    const show = (value) => (value < 16 ? '< 16 ms' : ms(value));
+    lines.push(`| ${label} | ${show(median(values))} | ${show(Math.max(...values))} | ≤ 50 ms | ${verdict(Math.max(...values) <= 50)} |`);
+  }
+  return lines;
+}
+
+function smtpSection(results) {
+  const { swaks, silentSends, slowRuns } = results.sqlite;
+  const ratios = swaks.app.map((app, i) => app / swaks.swaks[i]);
+  const silentMedian = median(silentSends.times);
+  const bound = results.sendTimeoutSecs * 1000;
+  const slowRatios = slowRuns.map((run) => run.loaded.p99 / run.idle.p99);
+  const lines = [
+    '## 5. Test send against swaks',
+    '',
+    `${results.plan.sendRuns} interleaved runs against the local SMTP server (smtp-server), STARTTLS with certificate ` +
+      'check, AUTH PLAIN, one message. The app figure is the whole "Envoyer un email de test" request seen by an HTTP ' +
+      'client. The swaks figure is the whole swaks process, Perl start-up included.',
+    '',
+    '| app median | swaks median | app / swaks (median of runs, budget ≤ 1.2) |',
+    '| --- | --- | --- |',
+    `| ${ms(median(swaks.app))} | ${ms(median(swaks.swaks))} | ${round(median(ratios))} ${verdict(median(ratios) <= 1.2)} |`,
+    '',
+    '## 6. A server that never sends its banner',
+    '',
+    `RELAIS_TEST_SEND_TIMEOUT_SECS=${results.sendTimeoutSecs}, ${results.plan.silentRuns} runs. The test send ends with ` +
+      `the stage "${silentSends.failure.stage}" and the kind "${silentSends.failure.kind}".`,
+    '',
+    `Median time to the error: ${ms(silentMedian)} (budget ≤ ${ms(bound + 1000)}): ${verdict(silentMedian <= bound + 1000)}.`,
+    '',
+    `## 7. ${results.slowSends} test sends to a slow server during page load`,
+    '',
+    `The SMTP server waits ${results.slowReplyMs} ms before its banner and each reply to AUTH, MAIL, RCPT and DATA. ` +
+      `The sends come from a second account and are all in flight while wrk loads the first account's settings ` +
+      'page (50 connections, 3 s). The idle run comes just before.',
+    '',
+    '| run | idle p99 | p99 during sends | ratio (budget ≤ 2) | sends that passed | sends took |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  slowRuns.forEach((run, i) => {
+    lines.push(
+      `| ${i + 1} | ${ms(run.idle.p99)} | ${ms(run.loaded.p99)} | ${round(slowRatios[i])} | ` +
+        `${run.passed} / ${results.slowSends} | ${round(run.sendsSeconds)} s |`,
+    );
+  });
+  lines.push('', `Median ratio: ${round(median(slowRatios))}: ${verdict(median(slowRatios) <= 2)}.`);
+  return lines;
+}
+
+function memorySection(results) {
+  const { memory } = results.sqlite;
+  const fresh = median(results.startup.fresh);
+  const existing = median(results.startup.existing);
+  return [
+    '## 8. Memory and start-up (SQLite)',
+    '',
+    'Resident memory (VmRSS) of the server process. "Under load" is the highest sample, taken every 100 ms, during ' +
+      `section 1. Start-up is the time from spawn to the first 200 on /healthz, median of ${results.plan.startupRuns} runs.`,
+    '',
+    '| figure | measured | budget | verdict |',
+    '| --- | --- | --- | --- |',
+    `| RSS idle | ${round(memory.idle)} MB | ≤ 30 MB | ${verdict(memory.idle <= 30)} |`,
+    `| RSS under load | ${round(memory.underLoad)} MB | ≤ 100 MB | ${verdict(memory.underLoad <= 100)} |`,
+    `| RSS peak over the whole run (200 slow sends included) | ${round(memory.peak)} MB | - | - |`,
+    `| start-up, empty data directory (migrations, new key) | ${ms(fresh)} | ≤ 250 ms | ${verdict(fresh <= 250)} |`,
+    `| start-up, existing database | ${ms(existing)} | ≤ 250 ms | ${verdict(existing <= 250)} |`,
+  ];
+}
+
+/** Writes the report for `results` to `file`. */
+export function writeReport(file, results) {
+  const sections = [
+    ['# Benchmarks', '', 'Written by `scripts/bench` (see the README). Every figure below comes from the run described here.'],
+    ['## Machine', '', machine()],
+    results.quick ? ['**Quick run (--quick): too few runs to publish.**'] : [],
+    loadSection(results),
+    sizeSection(results),
+    pageLoadSection(results),
+    interactionSection(results),
+    smtpSection(results),
+    memorySection(results),
+  ];
+  writeFileSync(file, sections.filter((lines) => lines.length > 0).map((lines) => lines.join('\n')).join('\n\n') + '\n');
+}

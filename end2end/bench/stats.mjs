@@ -1,0 +1,22 @@
+// Summary statistics over repeated measurements.
+
+/** Returns the median of a list of numbers. */
+export function median(values) {
+  return percentile(values, 50);
+}
+
+/** Returns the p-th percentile (nearest rank) of a list of numbers. */
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+/** Rounds for display: three significant figures, at most two decimals. */
+export function round(value) {
+  if (!Number.isFinite(value)) return value;
+  const magnitude = Math.abs(value);
+  const decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2;
+  return Number(value.toFixed(decimals));
+}
