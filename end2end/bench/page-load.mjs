@@ -81,7 +81,7 @@ async function signedInPage(browser, url, cookie) {
 /** Loads /settings and waits until hydration has ended. */
 async function loadSettings(page, url, timeout) {
   await page.goto(`${url}/settings`, { waitUntil: 'load', timeout });
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout });
+  await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached', timeout });
 }
 
 /** Reads one run's load figures, all in ms from the start of navigation except CLS. */
@@ -104,13 +104,15 @@ function readLoadFigures() {
 
 /**
  * Loads `${url}/settings` `runs` times per condition, each time in a fresh browser context.
- * Resolves with `{ unthrottled, throttled }`, each `{ ttfb, fcp, hydrated, cls, lcp }` lists.
+ * The baseline condition loads the same page's bytes from /bench/static-page, which does not
+ * hydrate. Resolves with `{ unthrottled, baseline, throttled }`, each holding lists
+ * `{ ttfb, fcp, hydrated, cls, lcp }`.
  */
 export async function measurePageLoad({ url, cookie, runs = 10 }) {
   const browser = await chromium.launch(LAUNCH);
   const results = {};
   try {
-    for (const condition of ['unthrottled', 'throttled']) {
+    for (const condition of ['unthrottled', 'baseline', 'throttled']) {
       const figures = { ttfb: [], fcp: [], hydrated: [], cls: [], lcp: [] };
       for (let run = 0; run < runs; run++) {
         const { context, page } = await signedInPage(browser, url, cookie);
@@ -121,7 +123,12 @@ export async function measurePageLoad({ url, cookie, runs = 10 }) {
             await cdp.send('Network.emulateNetworkConditions', SLOW_4G);
             await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
           }
-          await loadSettings(page, url, 120_000);
+          if (condition === 'baseline') {
+            // The same bytes without hydration: their nonce does not match this response's policy.
+            await page.goto(`${url}/bench/static-page`, { waitUntil: 'load' });
+          } else {
+            await loadSettings(page, url, condition === 'throttled' ? 120_000 : 30_000);
+          }
           await page.waitForTimeout(SETTLE_MS);
           const figure = await page.evaluate(readLoadFigures);
           for (const [name, value] of Object.entries(figure)) figures[name].push(value);

@@ -91,7 +91,7 @@ function sizeSection(results) {
 }
 
 function pageLoadSection(results) {
-  const { unthrottled, throttled } = results.sqlite.pageLoad;
+  const { unthrottled, baseline, throttled } = results.sqlite.pageLoad;
   const row = (name, values, budget, ok, unit = ms) =>
     `| ${name} | ${unit(median(values))} | ${unit(Math.max(...values))} | ${budget} | ${ok === undefined ? '-' : verdict(ok)} |`;
   const cls = (value) => String(round(value));
@@ -109,6 +109,8 @@ function pageLoadSection(results) {
     row('hydrated, unthrottled', unthrottled.hydrated, '≤ 300 ms', median(unthrottled.hydrated) <= 300),
     row('CLS, unthrottled', unthrottled.cls, '0', Math.max(...unthrottled.cls) === 0, cls),
     row('LCP, unthrottled', unthrottled.lcp, '-'),
+    row('FCP, static baseline (same HTML, no hydration)', baseline.fcp, '-'),
+    row('TTFB, static baseline', baseline.ttfb, '-'),
     row('TTFB, throttled', throttled.ttfb, '-'),
     row('FCP, throttled', throttled.fcp, '-'),
     row('hydrated, throttled', throttled.hydrated, '-'),

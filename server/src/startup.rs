@@ -158,7 +158,10 @@ async fn build_router(
     let mut router = Router::new().route("/healthz", get(health));
     if let Some(file) = &config.bench_static_page {
         let page = read_bench_page(file)?;
-        router = router.route("/bench/static-page", get(move || async move { axum::response::Html(page) }));
+        router = router.route(
+            "/bench/static-page",
+            get(move || async move { axum::response::Html(page) }),
+        );
     }
     let router = router
         .route("/api/{*fn_name}", post(server_functions))
@@ -225,8 +228,8 @@ fn site_options(config: &Config, address: SocketAddr) -> anyhow::Result<LeptosOp
 /// Reads the page that `/bench/static-page` answers with. scripts/bench compares the settings
 /// page with it: same server, same layers, bytes from memory and no rendering.
 fn read_bench_page(file: &std::path::Path) -> anyhow::Result<axum::body::Bytes> {
-    let page = std::fs::read(file)
-        .with_context(|| format!("failed to read RELAIS_BENCH_STATIC_PAGE {}", file.display()))?;
+    let page =
+        std::fs::read(file).with_context(|| format!("failed to read RELAIS_BENCH_STATIC_PAGE {}", file.display()))?;
     tracing::warn!(file = %file.display(), "serving the benchmark baseline at /bench/static-page");
     Ok(page.into())
 }

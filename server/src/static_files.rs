@@ -48,7 +48,9 @@ fn has_content_hash(name: &str) -> bool {
     };
     !stem.is_empty()
         && hash.len() == HASH_LENGTH
-        && hash.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+        && hash
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
 }
 
 #[cfg(test)]
@@ -67,7 +69,12 @@ mod tests {
 
     #[test]
     fn unhashed_assets_are_revalidated() {
-        for path in ["/pkg/relais.wasm", "/pkg/relais.css", "/pkg/relais.short.js", "/pkg/.GdTX1FmWfI6YbR5Sx8ZrQw.js"] {
+        for path in [
+            "/pkg/relais.wasm",
+            "/pkg/relais.css",
+            "/pkg/relais.short.js",
+            "/pkg/.GdTX1FmWfI6YbR5Sx8ZrQw.js",
+        ] {
             assert_eq!(cache_control(path), REVALIDATE, "{path}");
         }
     }

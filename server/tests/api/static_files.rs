@@ -12,8 +12,16 @@ const SCRIPT: &str = "export function hydrate() {}\n";
 fn write_site(root: &Path) {
     let pkg = root.join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(root.join("hash.txt"), format!("js: {HASH}\nwasm: {HASH}\ncss: {HASH}\n")).unwrap();
-    for name in [format!("relais.{HASH}.js"), format!("relais.{HASH}.css"), format!("relais.{HASH}.wasm")] {
+    std::fs::write(
+        root.join("hash.txt"),
+        format!("js: {HASH}\nwasm: {HASH}\ncss: {HASH}\n"),
+    )
+    .unwrap();
+    for name in [
+        format!("relais.{HASH}.js"),
+        format!("relais.{HASH}.css"),
+        format!("relais.{HASH}.wasm"),
+    ] {
         std::fs::write(pkg.join(&name), SCRIPT).unwrap();
         std::fs::write(pkg.join(format!("{name}.br")), b"brotli bytes").unwrap();
         std::fs::write(pkg.join(format!("{name}.gz")), b"gzip bytes").unwrap();
@@ -29,7 +37,11 @@ async fn pages_link_the_hashed_assets() {
 
     let page = app.get("/sign-in").await.text().await.unwrap();
 
-    for asset in [format!("/pkg/relais.{HASH}.js"), format!("/pkg/relais.{HASH}.wasm"), format!("/pkg/relais.{HASH}.css")] {
+    for asset in [
+        format!("/pkg/relais.{HASH}.js"),
+        format!("/pkg/relais.{HASH}.wasm"),
+        format!("/pkg/relais.{HASH}.css"),
+    ] {
         assert!(page.contains(&asset), "the page does not link {asset}");
     }
 }
@@ -46,10 +58,25 @@ async fn precompressed_variant_matches_accept_encoding() {
         ("gzip", Some("gzip"), "gzip bytes"),
         ("identity", None, SCRIPT),
     ] {
-        let response = app.client.get(url.clone()).header("Accept-Encoding", accepted).send().await.unwrap();
+        let response = app
+            .client
+            .get(url.clone())
+            .header("Accept-Encoding", accepted)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
-        let header = |name: &str| response.headers().get(name).map(|value| value.to_str().unwrap().to_string());
-        assert_eq!(header("content-encoding").as_deref(), encoding, "Accept-Encoding: {accepted}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|value| value.to_str().unwrap().to_string())
+        };
+        assert_eq!(
+            header("content-encoding").as_deref(),
+            encoding,
+            "Accept-Encoding: {accepted}"
+        );
         assert_eq!(header("content-type").as_deref(), Some("text/javascript"));
         assert_eq!(
             header("cache-control").as_deref(),
