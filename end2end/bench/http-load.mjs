@@ -45,7 +45,7 @@ export async function expectPage(url, cookie, expected) {
   return body;
 }
 
-/** Samples the resident memory of a server every 100 ms while `task` runs; resolves with both. */
+/** Samples the server's resident memory every 100 ms while `task` runs, and resolves with both. */
 export async function withMemorySamples(server, task) {
   let maxRss = 0;
   const timer = setInterval(() => {

@@ -14,7 +14,7 @@ export const SMTP_PASSWORD = 'app-password-123';
 export const ACCOUNT_PASSWORD = 'correct horse battery';
 const POSTGRES_URL = process.env.RELAIS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
-/** Creates a throwaway CA and a certificate for localhost; returns the file paths. */
+/** Creates a throwaway CA and a certificate for localhost, and returns the file paths. */
 export function makeCertificates(dir) {
   const file = (name) => path.join(dir, name);
   const openssl = (...args) => execFileSync('openssl', args, { stdio: 'pipe' });
@@ -28,7 +28,7 @@ export function makeCertificates(dir) {
   return { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key') };
 }
 
-/** Starts the SMTP harness with STARTTLS and AUTH plus `extra` options; resolves with its port. */
+/** Starts the SMTP harness with STARTTLS, AUTH and the `extra` options, and resolves with its port. */
 export async function startSmtpServer(certificates, extra = {}) {
   const options = {
     tls: 'starttls',
@@ -52,7 +52,7 @@ export async function startSmtpServer(certificates, extra = {}) {
   return { port, stop: () => child.kill('SIGTERM') };
 }
 
-/** Creates an empty PostgreSQL database for one run; returns its URL and a function that drops it. */
+/** Creates an empty PostgreSQL database for one run, and returns its URL and a function that drops it. */
 export function createPostgresDatabase() {
   const name = `relais_bench_${process.pid}_${Date.now()}`;
   const psql = (sql) => execFileSync('psql', [`${POSTGRES_URL}/postgres`, '-Atqc', sql], { stdio: 'pipe' });
@@ -65,7 +65,7 @@ export function createPostgresDatabase() {
 
 /**
  * Starts target/release/relais on `port` and waits for its first 200 on /healthz.
- * Resolves with the server handle; `startupMs` is the time from spawn to that answer.
+ * Resolves with the server handle, whose `startupMs` is the time from spawn to that answer.
  */
 export async function startRelais({ port, dataDir, env = {} }) {
   const started = process.hrtime.bigint();
@@ -123,7 +123,7 @@ async function waitForHealth(url) {
   throw new Error(`Relais did not answer ${url}/healthz within 30 s`);
 }
 
-/** Makes a fresh temporary directory; returns it and a function that removes it. */
+/** Makes a fresh temporary directory, and returns it and a function that removes it. */
 export function temporaryDirectory(prefix) {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
@@ -166,7 +166,7 @@ export class Account {
     });
   }
 
-  /** Runs "Envoyer un email de test"; resolves with the events of the stream. */
+  /** Runs "Envoyer un email de test" and resolves with the events of the stream. */
   async testSend(form) {
     const response = await this.call('test_sender', senderFields(form));
     await expectOk(response, 'test_sender');
@@ -174,7 +174,7 @@ export class Account {
     return text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
   }
 
-  /** Tests and then saves a sender; throws unless both succeed. */
+  /** Tests and then saves a sender, and throws unless both succeed. */
   async addSender(form) {
     const events = await this.testSend(form);
     if (!succeeded(events)) throw new Error(`test send failed: ${JSON.stringify(events.at(-1))}`);

@@ -3,7 +3,7 @@
 //   node end2end/bench/run.mjs [--quick] [--no-postgres]
 //
 // scripts/bench builds first and then calls this. --quick makes fewer and shorter runs, to try
-// the script itself; its figures are not the ones to publish.
+// the script itself, and its figures are not the ones to publish.
 
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -49,7 +49,7 @@ async function pageAccount(url, smtpPort) {
 
 /**
  * Starts Relais with the settings page of a 10-sender account as the static baseline. A first
- * start creates the account and saves its page; the second serves that page from memory.
+ * start creates the account and saves its page, and the second serves that page from memory.
  */
 async function startWithBaseline({ dataDir, env, smtpPort }) {
   const first = await startRelais({ port: PORT, dataDir, env });

@@ -43,7 +43,7 @@ function builtFile(pkgDir, extension) {
   return path.join(pkgDir, names[0]);
 }
 
-/** Measures the shipped assets; returns one entry per kind (wasm, js, css). */
+/** Measures the shipped assets and returns one entry per kind (wasm, js, css). */
 export function measureSizes(siteRoot = path.join(root, 'target', 'site')) {
   const pkgDir = path.join(siteRoot, 'pkg');
   return ['wasm', 'js', 'css'].map((kind) => {

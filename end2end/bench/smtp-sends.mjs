@@ -56,7 +56,7 @@ export async function startSilentServer() {
   };
 }
 
-/** Times test sends to a server that never sends its banner; resolves with ms and the failure. */
+/** Times test sends to a server that never sends its banner, and resolves with the times and the failure. */
 export async function timeSilentServer({ account, form, runs }) {
   const times = [];
   let failure;
@@ -78,7 +78,7 @@ export async function pageUnderSlowSends({ account, form, count, settingsUrl, co
   const idle = await wrk({ url: settingsUrl, cookie, seconds });
   const started = performance.now();
   const sends = Array.from({ length: count }, () => account.testSend(form));
-  // The first reply of the slow server comes after a second; by then every send is connected.
+  // The slow server's first reply comes after a second, and by then every send is connected.
   await new Promise((resolve) => setTimeout(resolve, 500));
   const loaded = await wrk({ url: settingsUrl, cookie, seconds });
   const results = await Promise.allSettled(sends);
