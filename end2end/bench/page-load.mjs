@@ -28,7 +28,7 @@ const CPU_SLOWDOWN = 4;
 const SETTLE_MS = 500;
 /** Time left after an interaction for the browser to deliver its Event Timing entries. */
 const EVENT_DELIVERY_MS = 300;
-/** Event Timing reports no interaction shorter than this. */
+/** The lowest durationThreshold that Event Timing accepts, so shorter interactions go unreported. */
 const EVENT_THRESHOLD_MS = 16;
 
 const EDIT_DIALOG = "Configuration de l'expéditeur (SMTP)";
@@ -125,7 +125,8 @@ export async function measurePageLoad({ url, cookie, runs = 10 }) {
           }
           if (condition === 'baseline') {
             // The same bytes without hydration: their nonce does not match this response's policy.
-            await page.goto(`${url}/bench/static-page`, { waitUntil: 'load' });
+            const response = await page.goto(`${url}/bench/static-page`, { waitUntil: 'load' });
+            if (!response.ok()) throw new Error(`/bench/static-page answered ${response.status()}`);
           } else {
             await loadSettings(page, url, condition === 'throttled' ? 120_000 : 30_000);
           }

@@ -111,7 +111,7 @@ function pageLoadSection(results) {
     row('LCP, unthrottled', unthrottled.lcp, '-'),
     row('FCP, static baseline (same HTML, no hydration)', baseline.fcp, '-'),
     row('TTFB, static baseline', baseline.ttfb, '-'),
-    row('TTFB, throttled', throttled.ttfb, '-'),
+    row('TTFB, throttled (server time only: Chromium records it before the emulated latency)', throttled.ttfb, '-'),
     row('FCP, throttled', throttled.fcp, '-'),
     row('hydrated, throttled', throttled.hydrated, '-'),
     row('CLS, throttled', throttled.cls, '-', undefined, cls),
