@@ -33,14 +33,14 @@ function latency(output, label) {
 }
 
 /**
- * Checks that `url` answers 200 with HTML that contains `expected`, as the signed-in account
+ * Checks that `url` returns 200 with HTML that contains `expected`, as the signed-in account
  * sees it, so that a load test measures the real page.
  */
 export async function expectPage(url, cookie, expected) {
   const response = await fetch(url, { headers: { Cookie: cookie }, redirect: 'manual' });
   const body = await response.text();
   if (response.status !== 200 || !body.includes(expected)) {
-    throw new Error(`${url} answered ${response.status} without "${expected}"`);
+    throw new Error(`${url} returned ${response.status} without "${expected}"`);
   }
   return body;
 }

@@ -126,7 +126,7 @@ export async function measurePageLoad({ url, cookie, runs = 10 }) {
           if (condition === 'baseline') {
             // The same bytes without hydration: their nonce does not match this response's policy.
             const response = await page.goto(`${url}/bench/static-page`, { waitUntil: 'load' });
-            if (!response.ok()) throw new Error(`/bench/static-page answered ${response.status()}`);
+            if (!response.ok()) throw new Error(`/bench/static-page returned ${response.status()}: is RELAIS_BENCH_STATIC_PAGE set?`);
           } else {
             await loadSettings(page, url, condition === 'throttled' ? 120_000 : 30_000);
           }

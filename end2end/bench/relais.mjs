@@ -65,7 +65,7 @@ export function createPostgresDatabase() {
 
 /**
  * Starts target/release/relais on `port` and waits for its first 200 on /healthz.
- * Resolves with the server handle, whose `startupMs` is the time from spawn to that answer.
+ * Resolves with the server handle, whose `startupMs` is the time from spawn to that response.
  */
 export async function startRelais({ port, dataDir, env = {} }) {
   const started = process.hrtime.bigint();
@@ -108,7 +108,7 @@ export async function startRelais({ port, dataDir, env = {} }) {
   };
 }
 
-/** Polls /healthz every millisecond until it answers 200, for at most 30 s. */
+/** Polls /healthz every millisecond until it returns 200, for at most 30 s. */
 async function waitForHealth(url) {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -120,7 +120,7 @@ async function waitForHealth(url) {
     }
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
-  throw new Error(`Relais did not answer ${url}/healthz within 30 s`);
+  throw new Error(`Relais did not respond on ${url}/healthz within 30 s: check its log above`);
 }
 
 /** Makes a fresh temporary directory, and returns it and a function that removes it. */
@@ -187,7 +187,7 @@ export function succeeded(events) {
   return events.length > 0 && 'Succeeded' in events.at(-1);
 }
 
-/** The sender dialog's fields for the local SMTP server on `port`. */
+/** Returns the sender dialog's fields for the local SMTP server on `port`. */
 export function senderForm(port, email) {
   return {
     display_name: 'Équipe Ventes',
@@ -207,6 +207,6 @@ function senderFields(form) {
 
 async function expectOk(response, name) {
   if (!response.ok) {
-    throw new Error(`${name} answered ${response.status}: ${await response.text()}`);
+    throw new Error(`${name} failed with status ${response.status}: ${await response.text()}`);
   }
 }

@@ -17,6 +17,8 @@ export function percentile(values, p) {
 export function round(value) {
   if (!Number.isFinite(value)) return value;
   const magnitude = Math.abs(value);
-  const decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2;
+  let decimals = 2;
+  if (magnitude >= 100) decimals = 0;
+  else if (magnitude >= 10) decimals = 1;
   return Number(value.toFixed(decimals));
 }

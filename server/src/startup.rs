@@ -225,7 +225,7 @@ fn site_options(config: &Config, address: SocketAddr) -> anyhow::Result<LeptosOp
         .build())
 }
 
-/// Reads the page that `/bench/static-page` answers with. scripts/bench compares the settings
+/// Reads the page that `/bench/static-page` returns. scripts/bench compares the settings
 /// page with it: same server, same layers, bytes from memory and no rendering.
 fn read_bench_page(file: &std::path::Path) -> anyhow::Result<axum::body::Bytes> {
     let page =
