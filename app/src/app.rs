@@ -13,6 +13,9 @@ use crate::i18n::*;
 use crate::pages::{NotFound, SettingsPage, SignInPage, SignUpPage, WorkspacePage};
 
 /// Renders the HTML document around [`App`] on the server.
+///
+/// Pages render on the server only. The browser hydrates just the islands (`#[island]`), and
+/// the islands router swaps pages in place when a link is followed or a plain form is sent.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -21,7 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <HashedStylesheet options=options.clone() id="relais" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true islands_router=true />
                 <MetaTags />
             </head>
             <body>
@@ -54,16 +57,10 @@ pub fn App() -> impl IntoView {
 /// Sets `lang` and `dir` on `<html>` to the page's language.
 ///
 /// The server writes the `<html>` tag after the page has rendered, when the page's reactive
-/// values may no longer be readable under concurrent requests. So the server takes the
-/// language once, while the page renders, and only the browser follows the language switch.
+/// values may no longer be readable under concurrent requests. So the language is read once,
+/// while the page renders.
 #[component]
 fn DocumentLanguage() -> impl IntoView {
-    let i18n = use_i18n();
-    let lang = move || i18n.get_locale().as_str();
-    let dir = move || i18n.get_locale().direction().as_str();
-    if cfg!(feature = "ssr") {
-        view! { <Html attr:lang=lang() attr:dir=dir() /> }.into_any()
-    } else {
-        view! { <Html attr:lang=lang attr:dir=dir /> }.into_any()
-    }
+    let locale = use_i18n().get_locale_untracked();
+    view! { <Html attr:lang=locale.as_str() attr:dir=locale.direction().as_str() /> }
 }

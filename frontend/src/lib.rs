@@ -1,14 +1,21 @@
 #![recursion_limit = "256"]
 
-//! The browser entry point: hydrates the server-rendered page.
+//! The browser entry point: hydrates the islands of the server-rendered page.
+
+// Links the application crate, whose `#[island]` components are exported to the page's script.
+extern crate app;
+
+use std::time::Duration;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
+/// Runs once the WebAssembly module is loaded. Leptos's island script then hydrates each
+/// island of the page in the same task, so a timer set here fires after the last one.
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    mark_hydrated();
+    leptos::mount::hydrate_islands();
+    leptos::prelude::set_timeout(mark_hydrated, Duration::ZERO);
 }
 
 /// Records the end of hydration: a `relais-hydrated` performance mark for page-load

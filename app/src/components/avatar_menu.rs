@@ -1,19 +1,21 @@
 use leptos::prelude::*;
 
-use crate::account::{AccountView, SignOut};
+use crate::account::SignOut;
+use crate::components::provide_page_language;
 use crate::i18n::*;
 use crate::validation::initials;
 
 /// Renders the account avatar and its menu. The menu is a disclosure (`<details>`), so it opens with a click,
-/// Enter or Space even before hydration; Escape closes it once the page is hydrated.
-#[component]
-pub fn AvatarMenu(account: AccountView) -> AnyView {
+/// Enter or Space even before hydration; Escape closes it once the island is hydrated.
+#[island]
+pub fn AvatarMenu(display_name: String) -> impl IntoView {
+    provide_page_language();
     let i18n = use_i18n();
     let sign_out = ServerAction::<SignOut>::new();
     let menu = NodeRef::<leptos::html::Details>::new();
 
-    let initials = initials(&account.display_name);
-    let name = account.display_name.clone();
+    let initials = initials(&display_name);
+    let name = display_name;
     let close_on_escape = move |event: leptos::ev::KeyboardEvent| {
         if event.key() == "Escape"
             && let Some(details) = menu.get()
@@ -45,5 +47,4 @@ pub fn AvatarMenu(account: AccountView) -> AnyView {
             </ul>
         </details>
     }
-    .into_any()
 }

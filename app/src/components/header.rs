@@ -15,7 +15,7 @@ pub fn AppHeader(account: AccountView) -> AnyView {
             <a class="brand" href="/workspace">{t!(i18n, app_name)}</a>
             <div class="header-tools">
                 <LanguageSwitch />
-                <AvatarMenu account />
+                <AvatarMenu display_name=account.display_name />
             </div>
         </header>
     }

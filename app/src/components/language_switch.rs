@@ -2,42 +2,39 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use crate::account::SetLocale;
+use crate::components::provide_page_language;
 use crate::i18n::*;
 
-/// Offers the other language. Before hydration it is a plain form post; afterwards the page
-/// switches language in place and the choice is saved in the background.
-#[component]
-pub fn LanguageSwitch() -> AnyView {
+/// Offers the other language as a plain form. The server saves the choice and sends back the
+/// page it came from, now in that language.
+///
+/// The browser posts this form itself, as a full page load: the islands router would swap in
+/// only the server-rendered parts and leave the islands in the previous language.
+#[island]
+pub fn LanguageSwitch() -> impl IntoView {
+    provide_page_language();
     let i18n = use_i18n();
-    let save_locale = ServerAction::<SetLocale>::new();
-
-    let other = move || match i18n.get_locale() {
+    let other = match i18n.get_locale_untracked() {
         Locale::fr => Locale::en,
         Locale::en => Locale::fr,
     };
-    let other_name = move || match other() {
+    let other_name = match other {
         Locale::fr => t_string!(i18n, lang.fr),
         Locale::en => t_string!(i18n, lang.en),
     };
-    let other_tag = move || other().as_str();
-    let label = move || format!("{} : {}", t_string!(i18n, lang.label), other_name());
-
-    let on_submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        let locale = other();
-        i18n.set_locale(locale);
-        save_locale.dispatch(SetLocale {
-            locale: locale.as_str().to_string(),
-        });
-    };
+    let label = format!("{} : {}", t_string!(i18n, lang.label), other_name);
 
     view! {
-        <form class="language-switch" method="post" action=SetLocale::url() on:submit=on_submit>
-            <input type="hidden" name="locale" value=other_tag />
-            <button type="submit" lang=other_tag aria-label=label>
+        <form
+            class="language-switch"
+            method="post"
+            action=SetLocale::url()
+            on:submit=|event| event.stop_propagation()
+        >
+            <input type="hidden" name="locale" value=other.as_str() />
+            <button type="submit" lang=other.as_str() aria-label=label>
                 {other_name}
             </button>
         </form>
     }
-    .into_any()
 }

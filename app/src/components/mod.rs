@@ -1,13 +1,15 @@
 mod activity_log;
 mod avatar_menu;
 mod header;
+mod island_language;
 mod language_switch;
-mod senders;
+pub(crate) mod senders;
 mod signed_in;
 
-pub use activity_log::{ActivityChanged, ActivityLog};
+pub use activity_log::ActivityChanged;
 pub use avatar_menu::AvatarMenu;
 pub use header::AppHeader;
+pub(crate) use island_language::provide_page_language;
 pub use language_switch::LanguageSwitch;
-pub use senders::SenderSection;
+pub use senders::SenderSettings;
 pub use signed_in::SignedIn;

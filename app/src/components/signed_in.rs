@@ -7,8 +7,8 @@ use crate::i18n::*;
 
 /// Renders `render` with the signed-in account, or sends the visitor to sign-in and back here.
 ///
-/// The server already redirects signed-out page loads; this covers navigation in the browser
-/// after a session expired.
+/// Pages render on the server only, and the server already redirects signed-out page loads.
+/// This is the second guard, for a session that ends while the page renders.
 #[component]
 pub fn SignedIn<F, V>(render: F) -> impl IntoView
 where

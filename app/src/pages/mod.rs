@@ -9,6 +9,3 @@ pub use settings::SettingsPage;
 pub use sign_in::SignInPage;
 pub use sign_up::SignUpPage;
 pub use workspace::WorkspacePage;
-
-mod title;
-use title::page_title;

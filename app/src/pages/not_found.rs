@@ -13,7 +13,7 @@ pub fn NotFound() -> impl IntoView {
     }
 
     view! {
-        <Title text=super::page_title(move || t_string!(i18n, not_found.title)) />
+        <Title text=t_string!(i18n, not_found.title) />
         <main id="main" class="narrow">
             <h1>{t!(i18n, not_found.title)}</h1>
             <p>

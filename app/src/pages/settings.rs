@@ -3,25 +3,27 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::account::AccountView;
-use crate::components::{ActivityChanged, ActivityLog, AppHeader, SenderSection, SignedIn};
+use crate::components::senders::OAuthReturn;
+use crate::components::{AppHeader, SenderSettings, SignedIn};
 use crate::i18n::*;
 
 /// "Paramètres de votre compte": the account details, its sender addresses and its activity log.
+/// Only the senders and the log are interactive, in the [`SenderSettings`] island.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let i18n = use_i18n();
-    ActivityChanged::provide();
+    let returned = OAuthReturn::from_query();
 
     view! {
-        <Title text=super::page_title(move || t_string!(i18n, settings.title)) />
+        <Title text=t_string!(i18n, settings.title) />
         <SignedIn render=move |account| {
+            let returned = returned.clone();
             view! {
                 <AppHeader account=account.clone() />
                 <main id="main">
                     <h1>{t!(i18n, settings.title)}</h1>
                     <AccountDetails account />
-                    <SenderSection />
-                    <ActivityLog />
+                    <SenderSettings returned />
                     <p>
                         <A href="/workspace">{t!(i18n, settings.back)}</A>
                     </p>

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::account::SignUp;
-use crate::components::LanguageSwitch;
+use crate::components::{LanguageSwitch, provide_page_language};
 use crate::error::ErrorMessage;
 use crate::i18n::*;
 use crate::validation::{DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
@@ -11,62 +11,72 @@ use crate::validation::{DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS, PASSWORD_MAX_CH
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let i18n = use_i18n();
-    let sign_up = ServerAction::<SignUp>::new();
-
-    let error = move || sign_up.value().get().and_then(Result::err);
-    let locale = move || i18n.get_locale().as_str();
 
     view! {
-        <Title text=super::page_title(move || t_string!(i18n, sign_up.title)) />
+        <Title text=t_string!(i18n, sign_up.title) />
         <main id="main" class="narrow auth">
             <LanguageSwitch />
             <h1>{t!(i18n, sign_up.title)}</h1>
-            <ActionForm action=sign_up>
-                <input type="hidden" name="locale" value=locale />
-                <label>
-                    {t!(i18n, sign_up.display_name)}
-                    <input
-                        type="text"
-                        name="display_name"
-                        autocomplete="name"
-                        maxlength=DISPLAY_NAME_MAX_CHARS
-                        required
-                    />
-                </label>
-                <label>
-                    {t!(i18n, sign_in.email)}
-                    <input
-                        type="email"
-                        name="email"
-                        autocomplete="email"
-                        maxlength=EMAIL_MAX_CHARS
-                        required
-                    />
-                </label>
-                <label>
-                    {t!(i18n, sign_in.password)}
-                    <input
-                        type="password"
-                        name="password"
-                        autocomplete="new-password"
-                        minlength=PASSWORD_MIN_CHARS
-                        maxlength=PASSWORD_MAX_CHARS
-                        aria-describedby="password-hint"
-                        required
-                    />
-                </label>
-                <p id="password-hint" class="hint">
-                    {t!(i18n, sign_up.password_hint, min = PASSWORD_MIN_CHARS)}
-                </p>
-                {move || error().map(|error| view! { <ErrorMessage error /> })}
-                <button type="submit" disabled=move || sign_up.pending().get()>
-                    {t!(i18n, sign_up.submit)}
-                </button>
-            </ActionForm>
+            <SignUpForm />
             <p>
                 {t!(i18n, sign_up.have_account)} " "
                 <A href="/sign-in">{t!(i18n, sign_up.sign_in)}</A>
             </p>
         </main>
+    }
+}
+
+/// The sign-up form, in the page's language, which becomes the account's language.
+#[island]
+fn SignUpForm() -> impl IntoView {
+    provide_page_language();
+    let i18n = use_i18n();
+    let sign_up = ServerAction::<SignUp>::new();
+    let error = move || sign_up.value().get().and_then(Result::err);
+    let locale = move || i18n.get_locale().as_str();
+
+    view! {
+        <ActionForm action=sign_up>
+            <input type="hidden" name="locale" value=locale />
+            <label>
+                {t!(i18n, sign_up.display_name)}
+                <input
+                    type="text"
+                    name="display_name"
+                    autocomplete="name"
+                    maxlength=DISPLAY_NAME_MAX_CHARS
+                    required
+                />
+            </label>
+            <label>
+                {t!(i18n, sign_in.email)}
+                <input
+                    type="email"
+                    name="email"
+                    autocomplete="email"
+                    maxlength=EMAIL_MAX_CHARS
+                    required
+                />
+            </label>
+            <label>
+                {t!(i18n, sign_in.password)}
+                <input
+                    type="password"
+                    name="password"
+                    autocomplete="new-password"
+                    minlength=PASSWORD_MIN_CHARS
+                    maxlength=PASSWORD_MAX_CHARS
+                    aria-describedby="password-hint"
+                    required
+                />
+            </label>
+            <p id="password-hint" class="hint">
+                {t!(i18n, sign_up.password_hint, min = PASSWORD_MIN_CHARS)}
+            </p>
+            {move || error().map(|error| view! { <ErrorMessage error /> })}
+            <button type="submit" disabled=move || sign_up.pending().get()>
+                {t!(i18n, sign_up.submit)}
+            </button>
+        </ActionForm>
     }
 }

@@ -10,7 +10,7 @@ pub fn WorkspacePage() -> impl IntoView {
     let i18n = use_i18n();
 
     view! {
-        <Title text=super::page_title(move || t_string!(i18n, workspace.title)) />
+        <Title text=t_string!(i18n, workspace.title) />
         <SignedIn render=move |account| {
             let name = account.display_name.clone();
             view! {

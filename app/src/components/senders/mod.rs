@@ -12,13 +12,15 @@ pub(crate) mod texts;
 
 use leptos::prelude::*;
 
-use crate::components::ActivityChanged;
+use crate::components::activity_log::ActivityLog;
+use crate::components::{ActivityChanged, provide_page_language};
 use crate::error::ErrorMessage;
 use crate::i18n::*;
 use crate::senders::oauth::OAuthGrantView;
 use crate::senders::{SenderList, SenderView, list_senders};
 use delete_dialog::DeleteDialog;
-use oauth_notice::{OAuthNotice, OAuthReturn};
+use oauth_notice::OAuthNotice;
+pub use oauth_notice::OAuthReturn;
 use sender_dialog::SenderDialog;
 use sender_row::SenderRow;
 
@@ -33,8 +35,21 @@ pub(crate) enum OpenDialog {
     Delete(SenderView),
 }
 
+/// The interactive part of the settings page: the sender section and the activity log below
+/// it, which reloads after each change made in the section.
+#[island]
+pub fn SenderSettings(returned: OAuthReturn) -> impl IntoView {
+    provide_page_language();
+    ActivityChanged::provide();
+
+    view! {
+        <SenderSection returned />
+        <ActivityLog />
+    }
+}
+
 #[component]
-pub fn SenderSection() -> impl IntoView {
+fn SenderSection(returned: OAuthReturn) -> impl IntoView {
     let i18n = use_i18n();
     let senders = Resource::new(|| (), |_| list_senders());
     let open = RwSignal::new(OpenDialog::Closed);
@@ -45,7 +60,6 @@ pub fn SenderSection() -> impl IntoView {
             activity.notify();
         }
     });
-    let returned = OAuthReturn::from_query();
     let availability = Signal::derive(move || {
         senders
             .get()

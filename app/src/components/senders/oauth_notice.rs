@@ -4,8 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use serde::{Deserialize, Serialize};
 
 use super::OpenDialog;
 use super::texts::callback_error_text;
@@ -14,7 +13,7 @@ use crate::i18n::*;
 use crate::senders::oauth::{CallbackError, oauth_grant};
 
 /// Query parameters that the OAuth callback adds to its redirect.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OAuthReturn {
     error: Option<CallbackError>,
     grant_id: Option<String>,
@@ -22,9 +21,9 @@ pub struct OAuthReturn {
 }
 
 impl OAuthReturn {
-    /// Reads the parameters once, when the page is rendered.
+    /// Reads the parameters once, when the page is rendered on the server.
     pub fn from_query() -> Self {
-        use_query_map().with_untracked(|query| OAuthReturn {
+        leptos_router::hooks::use_query_map().with_untracked(|query| OAuthReturn {
             error: query.get("oauth_error").as_deref().and_then(CallbackError::parse),
             grant_id: query.get("oauth_grant").filter(|id| !id.is_empty()),
             renewed: query.get("oauth_renewed").is_some(),
@@ -40,7 +39,6 @@ impl OAuthReturn {
 pub fn OAuthNotice(returned: OAuthReturn, open: RwSignal<OpenDialog>) -> impl IntoView {
     let i18n = use_i18n();
     let grant_error = RwSignal::new(None::<AppError>);
-    let navigate = use_navigate();
 
     // In the browser, open the dialog for a new grant, then remove the parameters from the URL
     // so that a reload does not repeat them.
@@ -57,14 +55,9 @@ pub fn OAuthNotice(returned: OAuthReturn, open: RwSignal<OpenDialog>) -> impl In
                 }
             });
         }
-        navigate(
-            "/settings#senders",
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..NavigateOptions::default()
-            },
-        );
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some("/settings#senders"));
+        }
     });
 
     let error = returned.error.map(|error| {
