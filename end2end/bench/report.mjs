@@ -222,12 +222,15 @@ function causesSection(results) {
       "in the kernel's task switching: sqlx runs each SQLite query on the connection's own thread, and a settings page " +
       'makes five queries. mimalloc gave 9 % more pages per second but doubled idle memory (21 to 45 MB), over the ' +
       '30 MB budget, so it is not used.',
-    `- **WebAssembly size (section 2).** ${kB(wasm.brotli)} instead of ${kB(wasm.budget)}. The whole application ` +
-      "hydrates, so every page's views ship. Before wasm-opt the largest parts are tachys' view code (about 450 kB), " +
-      'reactive_graph (145 kB) and serde_json with the server-function decoders (190 kB). Type-erased components ' +
-      "(Leptos' `--cfg erase_components`) brought it to 367 kB, but the server must then be built the same way, or " +
-      'hydration stops with a tachys "unreachable" panic in the browser (seen). Islands mode, which would hydrate ' +
-      'only the sender list and its dialogs, is the step that can reach the budget. Neither change is made yet.',
+    `- **WebAssembly size (section 2).** ${kB(wasm.brotli)} instead of ${kB(wasm.budget)}. Only the islands ship: ` +
+      'the sign-in and sign-up forms, the avatar menu, the language switch and the sender settings (the list, its ' +
+      'dialogs, the test report and the activity log), which are most of it. Before wasm-opt the largest parts are ' +
+      "Leptos' reactive system (reactive_graph, about 260 kB) and view code (tachys, about 275 kB), generic code " +
+      'built once per signal, resource and view type of those islands. Then come serde_json with the ' +
+      'server-function decoders (115 kB) and serde_qs for the server-function arguments (21 kB). With type-erased ' +
+      "components (Leptos' `--cfg erase_components`, which the server build then needs too) the islands measured " +
+      '280.5 kB. The budget needs fewer generic types in the sender dialogs, or loading the dialogs on demand ' +
+      '(wasm-split). Neither is done yet.',
     `- **JavaScript glue (section 2).** ${kB(js.brotli)} instead of ${kB(js.budget)}: wasm-bindgen writes one ` +
       'wrapper per browser function that the Rust code imports.',
     `- **First paint and hydration, unthrottled (section 3).** The same HTML without hydration paints at ` +
