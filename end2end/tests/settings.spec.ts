@@ -95,3 +95,32 @@ test('sign-out from the avatar menu ends the session', async ({ page }) => {
   await page.goto('/workspace');
   await expect(page).toHaveURL(/\/sign-in/);
 });
+
+test('sign-in and sign-up link both ways', async ({ page }) => {
+  await page.goto('/sign-in');
+  await waitForHydration(page);
+
+  await page.getByRole('link', { name: 'Créer un compte' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Créer un compte' })).toBeVisible();
+  await waitForHydration(page);
+  await expect(page.getByLabel('Nom affiché')).toBeVisible();
+
+  await page.getByRole('link', { name: 'Se connecter' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Connexion' })).toBeVisible();
+  await expect(page.getByLabel('Nom affiché')).toHaveCount(0);
+});
+
+test('senders work after going back', async ({ page }) => {
+  await signUp(page, 'Gil Moura', uniqueEmail('gil'));
+  await page.goto('/settings');
+  await waitForHydration(page);
+  await page.getByRole('link', { name: 'Retour à Mon Espace de Travail' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Mon Espace de Travail' })).toBeVisible();
+
+  await page.goBack();
+
+  await expect(page.getByRole('heading', { level: 1, name: 'Paramètres de votre compte' })).toBeVisible();
+  await expect(page.getByText('noreply@relais.example')).toBeVisible();
+  await page.getByRole('button', { name: 'Ajouter un expéditeur' }).click();
+  await expect(page.getByRole('dialog', { name: "Configuration de l'expéditeur (SMTP)" })).toBeVisible();
+});

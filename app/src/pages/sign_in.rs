@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::account::SignIn;
 use crate::components::{LanguageSwitch, provide_page_language};
@@ -24,7 +24,8 @@ pub fn SignInPage() -> impl IntoView {
             <SignInForm next=next.unwrap_or_default() />
             <p>
                 {t!(i18n, sign_in.no_account)} " "
-                <A href=sign_up_href>{t!(i18n, sign_in.create_account)}</A>
+                // A full page load (`target`): the islands router would keep this page's form island.
+                <a href=sign_up_href target="_self">{t!(i18n, sign_in.create_account)}</a>
             </p>
         </main>
     }

@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use crate::account::SignUp;
 use crate::components::{LanguageSwitch, provide_page_language};
@@ -20,7 +19,8 @@ pub fn SignUpPage() -> impl IntoView {
             <SignUpForm />
             <p>
                 {t!(i18n, sign_up.have_account)} " "
-                <A href="/sign-in">{t!(i18n, sign_up.sign_in)}</A>
+                // A full page load (`target`): the islands router would keep this page's form island.
+                <a href="/sign-in" target="_self">{t!(i18n, sign_up.sign_in)}</a>
             </p>
         </main>
     }
