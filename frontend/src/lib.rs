@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Runs once the WebAssembly module is loaded. Leptos's island script then hydrates each
-/// island of the page in the same task, so a timer set here fires after the last one.
+/// Runs once the WebAssembly module is loaded. Leptos's island script then hydrates the
+/// page's islands in promise callbacks, which all run before any timer. So a zero-delay timer
+/// set here fires after the last island.
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
