@@ -14,8 +14,9 @@ use crate::pages::{NotFound, SettingsPage, SignInPage, SignUpPage, WorkspacePage
 
 /// Renders the HTML document around [`App`] on the server.
 ///
-/// Pages render on the server only. The browser hydrates just the islands (`#[island]`), and
-/// the islands router swaps pages in place when a link is followed or a plain form is sent.
+/// Pages render on the server only, and the browser hydrates just the islands (`#[island]`).
+/// Links load the next page in full. Leptos's islands router, which swaps pages in place,
+/// keeps the islands of the page it leaves, so it would mix two pages here.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -24,7 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <HashedStylesheet options=options.clone() id="relais" />
-                <HydrationScripts options islands=true islands_router=true />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>

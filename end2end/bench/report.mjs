@@ -230,7 +230,7 @@ function causesSection(results) {
   if (wasm.brotli > wasm.budget) {
     causes.push(
       `- **WebAssembly size (section 2).** ${kB(wasm.brotli)} instead of ${kB(wasm.budget)}. Only the islands ship: ` +
-        'the sign-in and sign-up forms, the avatar menu, the language switch and the sender settings (the list, its ' +
+        'the sign-in and sign-up forms, the avatar menu and the sender settings (the list, its ' +
         'dialogs, the test report and the activity log), which are most of it. Before wasm-opt the largest parts ' +
         "are Leptos' reactive system (reactive_graph, about 260 kB) and view code (tachys, about 275 kB), generic " +
         'code built once per signal, resource and view type of those islands. Then come serde_json with the ' +

@@ -72,16 +72,22 @@ test('wrong password shows an error in place', async ({ page }) => {
   await expect(page.getByRole('alert')).toHaveText('Adresse email ou mot de passe incorrect.');
 });
 
-test('links between pages navigate without reloading', async ({ page }) => {
+test('links show only the next page', async ({ page }) => {
   await signUp(page, 'Eva Rocha', uniqueEmail('eva'));
   await page.goto('/settings');
   await waitForHydration(page);
-  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
 
   await page.getByRole('link', { name: 'Retour à Mon Espace de Travail' }).click();
 
   await expect(page.getByRole('heading', { level: 1, name: 'Mon Espace de Travail' })).toBeVisible();
-  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+  await expect(page.getByText('Bonjour Eva Rocha')).toBeVisible();
+  await expect(page.getByRole('heading', { level: 2, name: "Emails de l'expéditeur" })).toHaveCount(0);
+  await expect(page.getByRole('heading', { level: 2, name: "Journal d'activité" })).toHaveCount(0);
+
+  await page.goto('/no-such-page');
+  await page.getByRole('link', { name: 'Retour à Mon Espace de Travail' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Mon Espace de Travail' })).toBeVisible();
+  await expect(page.getByText('Bonjour Eva Rocha')).toBeVisible();
 });
 
 test('sign-out from the avatar menu ends the session', async ({ page }) => {

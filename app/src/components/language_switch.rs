@@ -2,17 +2,12 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use crate::account::SetLocale;
-use crate::components::provide_page_language;
 use crate::i18n::*;
 
-/// Offers the other language as a plain form. The server saves the choice and sends back the
-/// page it came from, now in that language.
-///
-/// The browser posts this form itself, as a full page load: the islands router would swap in
-/// only the server-rendered parts and leave the islands in the previous language.
-#[island]
+/// Offers the other language as a plain form, which needs no script. The server saves the
+/// choice and sends back the page it came from, now in that language.
+#[component]
 pub fn LanguageSwitch() -> impl IntoView {
-    provide_page_language();
     let i18n = use_i18n();
     let other = match i18n.get_locale_untracked() {
         Locale::fr => Locale::en,
@@ -25,12 +20,7 @@ pub fn LanguageSwitch() -> impl IntoView {
     let label = format!("{} : {}", t_string!(i18n, lang.label), other_name);
 
     view! {
-        <form
-            class="language-switch"
-            method="post"
-            action=SetLocale::url()
-            on:submit=|event| event.stop_propagation()
-        >
+        <form class="language-switch" method="post" action=SetLocale::url()>
             <input type="hidden" name="locale" value=other.as_str() />
             <button type="submit" lang=other.as_str() aria-label=label>
                 {other_name}

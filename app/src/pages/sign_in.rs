@@ -24,8 +24,7 @@ pub fn SignInPage() -> impl IntoView {
             <SignInForm next=next.unwrap_or_default() />
             <p>
                 {t!(i18n, sign_in.no_account)} " "
-                // A full page load (`target`): the islands router would keep this page's form island.
-                <a href=sign_up_href target="_self">{t!(i18n, sign_in.create_account)}</a>
+                <a href=sign_up_href>{t!(i18n, sign_in.create_account)}</a>
             </p>
         </main>
     }

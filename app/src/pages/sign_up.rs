@@ -19,8 +19,7 @@ pub fn SignUpPage() -> impl IntoView {
             <SignUpForm />
             <p>
                 {t!(i18n, sign_up.have_account)} " "
-                // A full page load (`target`): the islands router would keep this page's form island.
-                <a href="/sign-in" target="_self">{t!(i18n, sign_up.sign_in)}</a>
+                <a href="/sign-in">{t!(i18n, sign_up.sign_in)}</a>
             </p>
         </main>
     }
