@@ -222,7 +222,7 @@ function causesSection(results) {
         'connections each request waits for those ahead of it, so the median latency is about 50 times that cost ' +
         `(${ms(sqlite.p50)} measured). A p99 of 10 ms would need about 5 000 pages/s on these two cores, which wrk ` +
         'shares. A `perf record` of an earlier build under this load put about a fifth of the samples in malloc and ' +
-        "free and a quarter in the kernel's task switching: sqlx runs each SQLite query on the connection's own " +
+        "free and a quarter in the kernel's task switching. sqlx runs each SQLite query on the connection's own " +
         'thread, and a settings page makes five queries. mimalloc gave 9 % more pages per second but doubled idle ' +
         'memory (21 to 45 MB), over the 30 MB budget, so it is not used.',
     );
@@ -236,7 +236,7 @@ function causesSection(results) {
         'code built once per signal, resource and view type of those islands. Then come serde_json with the ' +
         'server-function decoders (115 kB) and serde_qs for the server-function arguments (21 kB). Type-erased ' +
         "components (cargo-leptos' `always-erase-components`, for the server and browser builds) brought the " +
-        'bundle to 280.7 kB, but the sender settings island then stopped working in Chromium (its dialogs never ' +
+        'bundle to 280.7 kB. But the sender settings island then stopped working in Chromium (its dialogs never ' +
         'opened in 13 of the 20 browser tests), so they are not used. wasm-opt `--converge` saved 1.9 kB and ' +
         "opt-level \"s\" added 18 kB. The budget needs fewer generic types in the sender dialogs, or loading the " +
         'dialogs on demand (wasm-split). Neither is done yet.',

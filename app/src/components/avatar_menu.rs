@@ -6,7 +6,7 @@ use crate::i18n::*;
 use crate::validation::initials;
 
 /// Renders the account avatar and its menu. The menu is a disclosure (`<details>`), so it opens with a click,
-/// Enter or Space even before hydration; Escape closes it once the island is hydrated.
+/// Enter or Space even before hydration. Escape closes it once the island is hydrated.
 #[island]
 pub fn AvatarMenu(display_name: String) -> impl IntoView {
     provide_page_language();

@@ -30,7 +30,7 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// The sign-in form. A wrong address or password shows its error in place.
+/// Renders the sign-in form. A wrong address or password shows its error in place.
 #[island]
 fn SignInForm(next: String) -> impl IntoView {
     provide_page_language();

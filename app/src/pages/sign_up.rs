@@ -25,7 +25,7 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
-/// The sign-up form, in the page's language, which becomes the account's language.
+/// Renders the sign-up form in the page's language, which becomes the account's language.
 #[island]
 fn SignUpForm() -> impl IntoView {
     provide_page_language();

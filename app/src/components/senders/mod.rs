@@ -35,8 +35,8 @@ pub(crate) enum OpenDialog {
     Delete(SenderView),
 }
 
-/// The interactive part of the settings page: the sender section and the activity log below
-/// it, which reloads after each change made in the section.
+/// Renders the interactive part of the settings page: the sender section and the activity log
+/// below it, which reloads after each change made in the section.
 #[island]
 pub fn SenderSettings(returned: OAuthReturn) -> impl IntoView {
     provide_page_language();
