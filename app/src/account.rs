@@ -22,17 +22,6 @@ pub struct SignUpForm {
     pub locale: String,
 }
 
-#[server(prefix = "/api", endpoint = "current_account")]
-pub async fn current_account() -> Result<Option<AccountView>, AppError> {
-    crate::backend::with_status(
-        async move {
-            let (backend, request) = crate::backend::context()?;
-            backend.current_account(&request).await
-        }
-        .await,
-    )
-}
-
 #[server(prefix = "/api", endpoint = "sign_up")]
 pub async fn sign_up(
     display_name: String,
@@ -102,6 +91,9 @@ pub async fn set_locale(locale: String) -> Result<(), AppError> {
             backend.set_locale(&request, &locale).await?;
 
             crate::backend::set_locale_cookie(&locale);
+            if crate::backend::is_plain_form_post() {
+                leptos_axum::redirect(&crate::backend::referring_page(&request));
+            }
             Ok(())
         }
         .await,

@@ -20,7 +20,8 @@ use crate::senders::{SenderList, SenderView};
 /// Server-side operations behind the server functions. `request` carries the session.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
-    async fn current_account(&self, request: &Parts) -> Result<Option<AccountView>, AppError>;
+    /// Returns the account of the request's session, which the auth layer has already loaded.
+    fn current_account(&self, request: &Parts) -> Result<Option<AccountView>, AppError>;
     async fn sign_up(&self, request: &Parts, form: SignUpForm) -> Result<AccountView, AppError>;
     async fn sign_in(&self, request: &Parts, email: &str, password: &str) -> Result<AccountView, AppError>;
     async fn sign_out(&self, request: &Parts) -> Result<(), AppError>;
@@ -49,13 +50,52 @@ pub fn context() -> Result<(Arc<dyn Backend>, Parts), AppError> {
 }
 
 /// Sets the response status from the error, so clients and logs see 4xx for user errors.
+///
+/// A form posted without script keeps its redirect status: the server sends the browser back
+/// to the form's page, with the error in the address.
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(error) = &result
+        && !is_plain_form_post()
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
     {
         response.set_status(error.status_code());
     }
     result
+}
+
+/// Tells whether the current request is a form posted by the browser itself, which asks for
+/// HTML, rather than a server-function call from script, which asks for JSON.
+pub fn is_plain_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|request| {
+            let accept = request.headers.get(http::header::ACCEPT)?.to_str().ok()?;
+            Some(accept.contains("text/html"))
+        })
+        .unwrap_or(false)
+}
+
+/// Returns the page on this site that the form was posted from, without the error that an
+/// earlier post left in its address. Falls back to the workspace.
+pub fn referring_page(request: &Parts) -> String {
+    let referer = request
+        .headers
+        .get(http::header::REFERER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<http::Uri>().ok());
+    let page = referer.as_ref().map(|uri| {
+        let query: Vec<&str> = uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !pair.starts_with("__path=") && !pair.starts_with("__err="))
+            .collect();
+        if query.is_empty() {
+            uri.path().to_string()
+        } else {
+            format!("{}?{}", uri.path(), query.join("&"))
+        }
+    });
+    crate::validation::safe_return_path(page.as_deref())
 }
 
 /// Sets the locale cookie read by the i18n context, so the next page renders in `locale`.

@@ -113,6 +113,20 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// Returns the error that the server function at `path` returned to a form posted without
+/// script. The server then sends the browser back to the form's page with the error in the
+/// address (`__path` and `__err`), and the page reads it here.
+pub fn form_post_error(path: &str) -> Option<AppError> {
+    use leptos::server_fn::error::ServerFnUrlError;
+
+    leptos_router::hooks::use_query_map().with_untracked(|query| {
+        let encoded = query
+            .get("__err")
+            .filter(|_| query.get("__path").as_deref() == Some(path))?;
+        Some(ServerFnUrlError::<AppError>::decode_err(&encoded))
+    })
+}
+
 /// Renders an error in the current locale.
 #[component]
 pub fn ErrorMessage(error: AppError) -> impl IntoView {

@@ -80,7 +80,7 @@ fn supported_locale(locale: &str) -> Option<&'static str> {
 
 #[async_trait]
 impl Backend for RelaisBackend {
-    async fn current_account(&self, request: &Parts) -> Result<Option<AccountView>, AppError> {
+    fn current_account(&self, request: &Parts) -> Result<Option<AccountView>, AppError> {
         Ok(session(request)?.user.map(|account| account.view()))
     }
 

@@ -6,6 +6,11 @@ use relais::config::{self, Config};
 use relais::startup::Application;
 use relais::telemetry;
 
+/// mimalloc instead of the system allocator: page renders make many small, short-lived
+/// allocations on every worker thread, where glibc's malloc spends its time in arena locks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();

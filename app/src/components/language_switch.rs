@@ -17,7 +17,7 @@ pub fn LanguageSwitch() -> impl IntoView {
         Locale::fr => t_string!(i18n, lang.fr),
         Locale::en => t_string!(i18n, lang.en),
     };
-    let label = format!("{} : {}", t_string!(i18n, lang.label), other_name);
+    let label = t_string!(i18n, lang.label, name = other_name).to_string();
 
     view! {
         <form class="language-switch" method="post" action=SetLocale::url()>

@@ -17,7 +17,6 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text=t_string!(i18n, settings.title) />
         <SignedIn render=move |account| {
-            let returned = returned.clone();
             view! {
                 <AppHeader account=account.clone() />
                 <main id="main">

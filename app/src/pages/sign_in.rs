@@ -1,10 +1,11 @@
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::account::SignIn;
 use crate::components::{LanguageSwitch, provide_page_language};
-use crate::error::ErrorMessage;
+use crate::error::{AppError, ErrorMessage, form_post_error};
 use crate::i18n::*;
 
 #[component]
@@ -21,7 +22,7 @@ pub fn SignInPage() -> impl IntoView {
         <main id="main" class="narrow auth">
             <LanguageSwitch />
             <h1>{t!(i18n, sign_in.title)}</h1>
-            <SignInForm next=next.unwrap_or_default() />
+            <SignInForm next=next.unwrap_or_default() returned_error=form_post_error(SignIn::PATH) />
             <p>
                 {t!(i18n, sign_in.no_account)} " "
                 <a href=sign_up_href>{t!(i18n, sign_in.create_account)}</a>
@@ -31,12 +32,16 @@ pub fn SignInPage() -> impl IntoView {
 }
 
 /// Renders the sign-in form. A wrong address or password shows its error in place.
+/// `returned_error` is the error of a sign-in posted without script.
 #[island]
-fn SignInForm(next: String) -> impl IntoView {
+fn SignInForm(next: String, returned_error: Option<AppError>) -> impl IntoView {
     provide_page_language();
     let i18n = use_i18n();
     let sign_in = ServerAction::<SignIn>::new();
-    let error = move || sign_in.value().get().and_then(Result::err);
+    let error = move || match sign_in.value().get() {
+        Some(result) => result.err(),
+        None => returned_error.clone(),
+    };
 
     view! {
         <ActionForm action=sign_in>

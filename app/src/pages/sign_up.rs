@@ -1,9 +1,10 @@
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use crate::account::SignUp;
 use crate::components::{LanguageSwitch, provide_page_language};
-use crate::error::ErrorMessage;
+use crate::error::{AppError, ErrorMessage, form_post_error};
 use crate::i18n::*;
 use crate::validation::{DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 
@@ -16,7 +17,7 @@ pub fn SignUpPage() -> impl IntoView {
         <main id="main" class="narrow auth">
             <LanguageSwitch />
             <h1>{t!(i18n, sign_up.title)}</h1>
-            <SignUpForm />
+            <SignUpForm returned_error=form_post_error(SignUp::PATH) />
             <p>
                 {t!(i18n, sign_up.have_account)} " "
                 <a href="/sign-in">{t!(i18n, sign_up.sign_in)}</a>
@@ -26,12 +27,16 @@ pub fn SignUpPage() -> impl IntoView {
 }
 
 /// Renders the sign-up form in the page's language, which becomes the account's language.
+/// `returned_error` is the error of a sign-up posted without script.
 #[island]
-fn SignUpForm() -> impl IntoView {
+fn SignUpForm(returned_error: Option<AppError>) -> impl IntoView {
     provide_page_language();
     let i18n = use_i18n();
     let sign_up = ServerAction::<SignUp>::new();
-    let error = move || sign_up.value().get().and_then(Result::err);
+    let error = move || match sign_up.value().get() {
+        Some(result) => result.err(),
+        None => returned_error.clone(),
+    };
     let locale = move || i18n.get_locale().as_str();
 
     view! {

@@ -23,6 +23,7 @@ mod oauth_harness;
 mod oauth_senders;
 mod outage;
 mod pages;
+mod plain_forms;
 mod raw_message;
 mod sealed_rows;
 mod secrets;
