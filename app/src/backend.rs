@@ -63,8 +63,8 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     result
 }
 
-/// Tells whether the current request is a form posted by the browser itself, which asks for
-/// HTML, rather than a server-function call from script, which asks for JSON.
+/// Tells whether the current request is a form that the browser posted itself (it accepts
+/// HTML), rather than a server-function call from script (it accepts JSON).
 pub fn is_plain_form_post() -> bool {
     use_context::<Parts>()
         .and_then(|request| {

@@ -69,10 +69,13 @@ export function createPostgresDatabase() {
  */
 export async function startRelais({ port, dataDir, env = {} }) {
   const started = process.hrtime.bigint();
+  // A backtrace setting from the caller's shell would make Relais load its debug symbols at the
+  // first captured error, which weighs tens of megabytes in the memory figures.
+  const { RUST_BACKTRACE: _backtrace, RUST_LIB_BACKTRACE: _libBacktrace, ...inherited } = process.env;
   const child = spawn(path.join(root, 'target', 'release', 'relais'), [], {
     cwd: root,
     env: {
-      ...process.env,
+      ...inherited,
       RELAIS_LISTEN_ADDR: `127.0.0.1:${port}`,
       RELAIS_DATA_DIR: dataDir,
       RELAIS_SITE_ROOT: path.join(root, 'target', 'site'),

@@ -221,10 +221,13 @@ function causesSection(results) {
         `of server time, against ${round(1000 / sqlite.baselineRps)} ms for the same bytes from memory. With 50 ` +
         'connections each request waits for those ahead of it, so the median latency is about 50 times that cost ' +
         `(${ms(sqlite.p50)} measured). A p99 of 10 ms would need about 5 000 pages/s on these two cores, which wrk ` +
-        'shares. A `perf record` of an earlier build under this load put about a fifth of the samples in malloc and ' +
-        "free and a quarter in the kernel's task switching. sqlx runs each SQLite query on the connection's own " +
-        'thread, and a settings page makes five queries. mimalloc gave 9 % more pages per second but doubled idle ' +
-        'memory (21 to 45 MB), over the 30 MB budget, so it is not used.',
+        'shares. Two changes brought this cost down from about 1.6 ms. The page rendered three times per ' +
+        'request (a resource around the whole page re-ran it), and now renders once. jemalloc with two arenas ' +
+        "replaced glibc's malloc, which held a third of the samples. A `perf record` of the same code under this " +
+        "load put about 40 % of the server's samples in Leptos' reactive system and view rendering, spread over " +
+        "many small calls (signals, owners, contexts, i18n lookups), and 16 % in sqlx's SQLite threads, one per " +
+        'connection, for the four queries of a page (session, account, senders, activity log). No single part ' +
+        'left would halve the cost.',
     );
   }
   if (wasm.brotli > wasm.budget) {

@@ -19,8 +19,8 @@ where
     match signed_in_account() {
         Ok(Some(account)) => render(account).into_any(),
         Ok(None) | Err(AppError::NotSignedIn) => {
-            let here = use_location().pathname.get_untracked();
-            view! { <Redirect path=format!("/sign-in?next={here}") /> }.into_any()
+            let path = use_location().pathname.get_untracked();
+            view! { <Redirect path=format!("/sign-in?next={path}") /> }.into_any()
         }
         Err(error) => view! { <ErrorMessage error /> }.into_any(),
     }

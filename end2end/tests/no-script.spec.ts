@@ -1,0 +1,25 @@
+import { expect, test } from '@playwright/test';
+import { uniqueEmail } from './helpers';
+
+// The sign-in form and the language switch are plain HTML forms, so they work with script off.
+test.use({ javaScriptEnabled: false });
+
+test('sign-in error shows without script', async ({ page }) => {
+  await page.goto('/sign-in?next=/settings');
+
+  await page.getByLabel('Adresse email').fill(uniqueEmail('noscript'));
+  await page.getByLabel('Mot de passe').fill('not the password');
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+
+  await expect(page.getByRole('alert')).toHaveText('Adresse email ou mot de passe incorrect.');
+  await expect(page).toHaveURL(/\/sign-in\?next=(%2F|\/)settings&__path=/);
+});
+
+test('language switch keeps a clean address', async ({ page }) => {
+  await page.goto('/sign-in');
+
+  await page.getByRole('button', { name: 'Langue : English' }).click();
+
+  await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
+  expect(page.url()).toMatch(/\/sign-in$/);
+});
