@@ -17,11 +17,18 @@ function command(program, ...args) {
   }
 }
 
+/** Names the commit measured, and says so when the working tree differs from it. */
+function commitLabel() {
+  const commit = command('git', 'rev-parse', '--short', 'HEAD');
+  const changed = command('git', 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs/benchmarks.md');
+  return changed && changed !== 'unknown' ? `${commit} with uncommitted changes` : commit;
+}
+
 function machine() {
   const cpus = os.cpus();
   return [
     `- Date: ${new Date().toISOString()}`,
-    `- Commit: ${command('git', 'rev-parse', '--short', 'HEAD')}`,
+    `- Commit: ${commitLabel()}`,
     `- CPU: ${cpus.length} × ${cpus[0]?.model ?? 'unknown'}`,
     `- Memory: ${round(os.totalmem() / 2 ** 30)} GiB, kernel ${os.release()}`,
     `- ${command('rustc', '--version')}, ${command('wrk', '--version').split('\n')[0] || 'wrk'}, ${command('/usr/bin/chromium', '--version')}`,
