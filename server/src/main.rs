@@ -12,8 +12,10 @@ use relais::telemetry;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// jemalloc's options, read when it starts. Two arenas, instead of four per core, keep the
-/// idle process near 23 MB instead of 64 MB, at the same page throughput.
+/// jemalloc's options, read when it starts: two arenas, one per core of the small machines
+/// Relais targets, instead of four per core. On two cores, loads of the benchmark's settings
+/// page gave the same throughput and memory either way (about 24 MB idle), so this only bounds
+/// the arenas on larger machines.
 #[unsafe(export_name = "_rjem_malloc_conf")]
 static JEMALLOC_OPTIONS: JemallocOptions = JemallocOptions(c"narenas:2".as_ptr());
 
