@@ -17,7 +17,7 @@ function command(program, ...args) {
   }
 }
 
-/** Names the commit measured, marked when the working tree differs from it. */
+/** Returns the short id of the commit measured, marked when the working tree differs from it. */
 function commitLabel() {
   const commit = command('git', 'rev-parse', '--short', 'HEAD');
   const changed = command('git', 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs/benchmarks.md');

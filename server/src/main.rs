@@ -7,8 +7,8 @@ use relais::startup::Application;
 use relais::telemetry;
 
 /// jemalloc instead of the system allocator: a page render makes many small, short-lived
-/// allocations on every worker thread, and glibc's malloc spent a third of the render time on
-/// them (docs/benchmarks.md).
+/// allocations on every worker thread, and glibc's malloc took about a third of the profile
+/// samples under load (docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -32,7 +32,7 @@ fn signed_in_account() -> Result<Option<AccountView>, AppError> {
     backend.current_account(&request)
 }
 
-/// Pages are not hydrated, so the browser build never renders this component.
+/// Returns no account: pages are not hydrated, so the browser build never renders this component.
 #[cfg(not(feature = "ssr"))]
 fn signed_in_account() -> Result<Option<AccountView>, AppError> {
     Ok(None)

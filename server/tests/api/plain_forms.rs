@@ -1,5 +1,5 @@
-//! Forms posted by a browser without script: the server answers each with a redirect to a page,
-//! never with a bare server-function body.
+//! Forms posted by a browser without script: the server responds to each with a redirect to a
+//! page, never with a bare server-function body.
 
 use reqwest::Response;
 
@@ -7,10 +7,16 @@ use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
 /// Posts `form` to the server function as a browser without script does from `page`.
 async fn post_from_page(app: &TestApp, function: &str, page: &str, form: &[(&str, &str)]) -> Response {
+    post_with_referer(app, function, app.url(page).as_str(), form).await
+}
+
+/// Posts `form` to the server function as a browser without script does, with `referer` as
+/// the Referer header.
+async fn post_with_referer(app: &TestApp, function: &str, referer: &str, form: &[(&str, &str)]) -> Response {
     app.client
         .post(app.url(&format!("/api/{function}")))
         .header("Origin", &app.address)
-        .header("Referer", app.url(page).as_str())
+        .header("Referer", referer)
         .header("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
         .form(form)
         .send()
@@ -107,17 +113,9 @@ async fn language_switch_returns_to_clean_page() {
 #[tokio::test]
 async fn language_switch_stays_on_this_site() {
     let app = spawn_app().await;
+    let foreign = format!("{}//evil.example/path", app.address);
 
-    let response = app
-        .client
-        .post(app.url("/api/set_locale"))
-        .header("Origin", &app.address)
-        .header("Referer", format!("{}//evil.example/path", app.address))
-        .header("Accept", "text/html")
-        .form(&[("locale", "en")])
-        .send()
-        .await
-        .unwrap();
+    let response = post_with_referer(&app, "set_locale", &foreign, &[("locale", "en")]).await;
 
     assert_eq!(location(&response), "/workspace");
 }
