@@ -34,19 +34,19 @@ use crate::headers::{self, HeaderPolicy};
 use crate::keys::Keyring;
 use crate::oauth::{self, OAuthService};
 use crate::senders::SenderService;
-use crate::sessions::SessionStorage;
+use crate::sessions::{self, SessionStorage};
 use crate::smtp::TransportPolicy;
 use crate::{access, client_address, db, keys, static_files};
 
 /// Request bodies above this size are rejected with 413; forms here are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
-const SESSION_INACTIVITY: time::Duration = time::Duration::days(7);
 
 pub struct Application {
     listener: TcpListener,
     router: Router,
     public_url: Url,
     pub pool: AnyPool,
+    pub sessions: SessionStorage,
     /// The keyring after the start-up check: a key that does not match its id carries a
     /// substitute id.
     pub keyring: Keyring,
@@ -68,13 +68,18 @@ impl Application {
             config.public_url = Url::parse(&format!("http://{address}"))?;
         }
 
-        let router = build_router(&config, &database, keyring.clone(), address).await?;
+        let sessions = SessionStorage::open(&database.sessions)
+            .await
+            .context("failed to create the session table")?;
+        tokio::spawn(delete_expired_sessions(sessions.clone()));
+        let router = build_router(&config, &database, sessions.clone(), keyring.clone(), address)?;
 
         Ok(Self {
             listener,
             router,
             public_url: config.public_url,
             pool,
+            sessions,
             keyring,
         })
     }
@@ -96,24 +101,20 @@ impl Application {
     }
 }
 
-async fn build_router(
+fn build_router(
     config: &Config,
     database: &db::Database,
+    sessions: SessionStorage,
     keyring: Keyring,
     address: SocketAddr,
 ) -> anyhow::Result<Router> {
     let pool = database.pool.clone();
-    let session_store = SessionStorage::open(&database.sessions)
-        .await
-        .context("failed to create the session table")?;
-    tokio::spawn(delete_expired_sessions(session_store.clone()));
-
-    let session_layer = SessionManagerLayer::new(session_store)
+    let session_layer = SessionManagerLayer::new(sessions)
         .with_name("relais_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.is_https())
-        .with_expiry(Expiry::OnInactivity(SESSION_INACTIVITY));
+        .with_expiry(Expiry::OnInactivity(sessions::INACTIVITY_LIMIT));
     let accounts = AccountStore::new(pool.clone());
     let auth_layer = AuthManagerLayerBuilder::new(accounts.clone(), session_layer).build();
 
@@ -180,6 +181,7 @@ async fn build_router(
         .with_state(leptos_options)
         .layer(middleware::from_fn(access::guard_pages))
         .layer(middleware::from_fn(malformed_requests_are_client_errors))
+        .layer(middleware::from_fn(sessions::extend_active_sessions))
         .layer(auth_layer)
         .layer(middleware::from_fn_with_state(
             Arc::new(config.trusted_proxies.clone()),

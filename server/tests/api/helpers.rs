@@ -2,6 +2,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use relais::config::Config;
+use relais::sessions::SessionStorage;
 use relais::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{Response, Url, redirect};
@@ -15,6 +16,7 @@ pub const DEFAULT_SENDER: &str = "noreply@relais.example";
 pub struct TestApp {
     pub address: String,
     pub pool: AnyPool,
+    pub sessions: SessionStorage,
     pub jar: Arc<Jar>,
     pub client: reqwest::Client,
     // Declared before the data directory, so the database is dropped first.
@@ -45,6 +47,7 @@ pub async fn spawn_app_on(
         .expect("the application builds");
     let address = format!("http://{}", application.address());
     let pool = application.pool.clone();
+    let sessions = application.sessions.clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
 
     let jar = Arc::new(Jar::default());
@@ -52,6 +55,7 @@ pub async fn spawn_app_on(
         client: client_with(jar.clone()),
         address,
         pool,
+        sessions,
         jar,
         _database: database,
         _data_dir: data_dir,

@@ -28,6 +28,7 @@ mod raw_message;
 mod sealed_rows;
 mod secrets;
 mod senders;
+mod sessions;
 mod sign_in_throttle;
 mod smtp_harness;
 mod smtp_transport;

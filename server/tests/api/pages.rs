@@ -93,3 +93,37 @@ async fn account_language_wins_over_the_cookie() {
 
     assert!(html.contains("My Workspace"), "{html}");
 }
+
+#[tokio::test]
+async fn pages_keep_the_language_cookie() {
+    let app = spawn_app().await;
+    app.sign_up("Ana Lopes", "ana@example.com", PASSWORD).await;
+    let chosen = app.call("set_locale", &[("locale", "en")]).await;
+    assert!(
+        set_cookies(&chosen)
+            .iter()
+            .any(|cookie| cookie.starts_with("i18n_pref_locale=en;") && cookie.contains("Max-Age=31536000"))
+    );
+
+    for path in ["/workspace", "/settings", "/sign-in"] {
+        let page = app.get(path).await;
+
+        let rewritten: Vec<_> = set_cookies(&page)
+            .into_iter()
+            .filter(|cookie| cookie.starts_with("i18n_pref_locale="))
+            .collect();
+        assert!(
+            rewritten.is_empty(),
+            "{path} must not replace the year-long cookie: {rewritten:?}"
+        );
+    }
+}
+
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok().map(str::to_owned))
+        .collect()
+}
