@@ -28,6 +28,7 @@ pub async fn sign_up(
     email: String,
     password: String,
     locale: Option<String>,
+    next: Option<String>,
 ) -> Result<(), AppError> {
     crate::backend::with_status(
         async move {
@@ -42,7 +43,7 @@ pub async fn sign_up(
             let account = backend.sign_up(&request, form).await?;
 
             crate::backend::set_locale_cookie(&account.locale);
-            leptos_axum::redirect("/workspace");
+            leptos_axum::redirect(&crate::validation::safe_return_path(next.as_deref()));
             Ok(())
         }
         .await,

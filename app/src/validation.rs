@@ -107,6 +107,18 @@ pub fn safe_return_path(next: Option<&str>) -> String {
     }
 }
 
+/// Percent-encodes everything but unreserved characters and `/`, for a return path carried
+/// in a query string (`/sign-in?next=…`).
+pub fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => (byte as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// Returns the initials shown in the avatar: the first letter of the first two words.
 pub fn initials(display_name: &str) -> String {
     display_name
@@ -120,6 +132,15 @@ pub fn initials(display_name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_value_encoding_keeps_paths_readable() {
+        assert_eq!(encode_query_value("/settings"), "/settings");
+        assert_eq!(
+            encode_query_value("/settings?a=1&b=é"),
+            "/settings%3Fa%3D1%26b%3D%C3%A9"
+        );
+    }
 
     #[test]
     fn email_accepts_common_addresses() {

@@ -7,13 +7,14 @@ use crate::account::SignIn;
 use crate::components::{LanguageSwitch, provide_page_language};
 use crate::error::{AppError, ErrorMessage, form_post_error};
 use crate::i18n::*;
+use crate::validation::encode_query_value;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let i18n = use_i18n();
     let next = use_query_map().with_untracked(|query| query.get("next"));
     let sign_up_href = match &next {
-        Some(next) => format!("/sign-up?next={next}"),
+        Some(next) => format!("/sign-up?next={}", encode_query_value(next)),
         None => "/sign-up".to_string(),
     };
 

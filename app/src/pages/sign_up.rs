@@ -1,35 +1,44 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::account::SignUp;
 use crate::components::{LanguageSwitch, provide_page_language};
 use crate::error::{AppError, ErrorMessage, form_post_error};
 use crate::i18n::*;
-use crate::validation::{DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
+use crate::validation::{
+    DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, encode_query_value,
+};
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let i18n = use_i18n();
+    let next = use_query_map().with_untracked(|query| query.get("next"));
+    let sign_in_href = match &next {
+        Some(next) => format!("/sign-in?next={}", encode_query_value(next)),
+        None => "/sign-in".to_string(),
+    };
 
     view! {
         <Title text=t_string!(i18n, sign_up.title) />
         <main id="main" class="narrow auth">
             <LanguageSwitch />
             <h1>{t!(i18n, sign_up.title)}</h1>
-            <SignUpForm returned_error=form_post_error(SignUp::PATH) />
+            <SignUpForm next=next.unwrap_or_default() returned_error=form_post_error(SignUp::PATH) />
             <p>
                 {t!(i18n, sign_up.have_account)} " "
-                <a href="/sign-in">{t!(i18n, sign_up.sign_in)}</a>
+                <a href=sign_in_href>{t!(i18n, sign_up.sign_in)}</a>
             </p>
         </main>
     }
 }
 
 /// Renders the sign-up form in the page's language, which becomes the account's language.
+/// The new account lands on `next`, the page that sent the visitor to sign in, if any.
 /// `returned_error` is the error of a sign-up posted without script.
 #[island]
-fn SignUpForm(returned_error: Option<AppError>) -> impl IntoView {
+fn SignUpForm(next: String, returned_error: Option<AppError>) -> impl IntoView {
     provide_page_language();
     let i18n = use_i18n();
     let sign_up = ServerAction::<SignUp>::new();
@@ -42,6 +51,7 @@ fn SignUpForm(returned_error: Option<AppError>) -> impl IntoView {
     view! {
         <ActionForm action=sign_up>
             <input type="hidden" name="locale" value=locale />
+            <input type="hidden" name="next" value=next />
             <label>
                 {t!(i18n, sign_up.display_name)}
                 <input

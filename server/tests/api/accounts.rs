@@ -196,6 +196,55 @@ async fn sign_in_redirects_only_to_local_paths() {
 }
 
 #[tokio::test]
+async fn sign_up_returns_to_the_asked_page() {
+    let app = spawn_app().await;
+    let cases = [
+        ("ana@example.com", "/settings", "/settings"),
+        ("bea@example.com", "//evil.example", "/workspace"),
+        ("eva@example.com", "", "/workspace"),
+    ];
+
+    for (email, next, expected) in cases {
+        let response = app
+            .call(
+                "sign_up",
+                &[
+                    ("display_name", "Ana"),
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+
+        assert_eq!(response.headers()["location"], expected, "next = {next:?}");
+        app.call("sign_out", &[]).await;
+    }
+}
+
+#[tokio::test]
+async fn sign_in_and_sign_up_links_keep_the_return_page() {
+    let app = spawn_app().await;
+    let sign_in = app
+        .get("/sign-in?next=%2Fsettings%3Fa%3D1%26b%3D2")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let sign_up = app
+        .get("/sign-up?next=%2Fsettings%3Fa%3D1%26b%3D2")
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    let encoded = "next=/settings%3Fa%3D1%26b%3D2";
+    assert!(sign_in.contains(&format!(r#"href="/sign-up?{encoded}""#)), "{sign_in}");
+    assert!(sign_up.contains(&format!(r#"href="/sign-in?{encoded}""#)), "{sign_up}");
+    assert!(sign_up.contains(r#"name="next" value="/settings?a=1&amp;b=2""#), "{sign_up}");
+}
+
+#[tokio::test]
 async fn language_choice_is_kept_in_the_account() {
     let app = spawn_app().await;
     app.sign_up("Ana", "ana@example.com", PASSWORD).await;
