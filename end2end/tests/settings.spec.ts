@@ -32,6 +32,18 @@ test('avatar menu works with the keyboard', async ({ page }) => {
   await expect(page.getByRole('link', { name: /Paramètres/ })).toBeHidden();
 });
 
+test('avatar menu closes on a click elsewhere', async ({ page }) => {
+  await signUp(page, 'Dan Roy', uniqueEmail('dan'));
+  await waitForHydration(page);
+  const settingsLink = page.getByRole('link', { name: /Paramètres/ });
+
+  await page.getByLabel('Menu du compte de Dan Roy').click();
+  await expect(settingsLink).toBeVisible();
+  await page.getByRole('heading', { level: 1, name: 'Mon Espace de Travail' }).click();
+
+  await expect(settingsLink).toBeHidden();
+});
+
 test('switching to English changes the labels', async ({ page }) => {
   await signUp(page, 'Chloé Martin', uniqueEmail('chloe'));
   await waitForHydration(page);

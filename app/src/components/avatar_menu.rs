@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
 
 use crate::account::SignOut;
 use crate::components::provide_page_language;
@@ -6,7 +7,8 @@ use crate::i18n::*;
 use crate::validation::initials;
 
 /// Renders the account avatar and its menu. The menu is a disclosure (`<details>`), so it opens with a click,
-/// Enter or Space even before hydration. Escape closes it once the island is hydrated.
+/// Enter or Space even before hydration. Once the island is hydrated, Escape and a click anywhere
+/// else on the page close it.
 #[island]
 pub fn AvatarMenu(display_name: String) -> impl IntoView {
     provide_page_language();
@@ -23,6 +25,18 @@ pub fn AvatarMenu(display_name: String) -> impl IntoView {
             details.set_open(false);
         }
     };
+    let close_on_outside_click = window_event_listener(leptos::ev::click, move |event| {
+        let Some(details) = menu.get_untracked() else {
+            return;
+        };
+        let target = event
+            .target()
+            .and_then(|target| target.dyn_into::<leptos::web_sys::Node>().ok());
+        if details.open() && !details.contains(target.as_ref()) {
+            details.set_open(false);
+        }
+    });
+    on_cleanup(move || close_on_outside_click.remove());
 
     view! {
         <details class="avatar-menu" node_ref=menu on:keydown=close_on_escape>

@@ -22,6 +22,9 @@ pub fn SettingsPage() -> impl IntoView {
                 <main id="main">
                     <h1>{t!(i18n, settings.title)}</h1>
                     <AccountDetails account />
+                    <noscript>
+                        <p class="notice">{t!(i18n, settings.needs_script)}</p>
+                    </noscript>
                     <SenderSettings returned />
                     <p>
                         <A href="/workspace">{t!(i18n, settings.back)}</A>

@@ -241,7 +241,10 @@ async fn sign_in_and_sign_up_links_keep_the_return_page() {
     let encoded = "next=/settings%3Fa%3D1%26b%3D2";
     assert!(sign_in.contains(&format!(r#"href="/sign-up?{encoded}""#)), "{sign_in}");
     assert!(sign_up.contains(&format!(r#"href="/sign-in?{encoded}""#)), "{sign_up}");
-    assert!(sign_up.contains(r#"name="next" value="/settings?a=1&amp;b=2""#), "{sign_up}");
+    assert!(
+        sign_up.contains(r#"name="next" value="/settings?a=1&amp;b=2""#),
+        "{sign_up}"
+    );
 }
 
 #[tokio::test]

@@ -27,6 +27,10 @@ async fn settings_page_is_server_rendered_with_the_sender_section() {
     );
     assert!(html.contains(DEFAULT_SENDER));
     assert!(html.contains("ana@example.com"));
+    assert!(
+        html.contains(r#"<noscript><p class="notice">Ajouter, modifier ou tester un expéditeur demande JavaScript."#),
+        "a browser without script is told why the sender buttons do nothing: {html}"
+    );
 }
 
 #[tokio::test]
