@@ -61,7 +61,7 @@ pub fn App() -> impl IntoView {
 /// writes it on every page, without its path and lifetime, which would turn the year-long
 /// cookie into one that ends with the browser session.
 ///
-/// The context also holds an effect that would write the cookie. The server runs it as a task of
+/// The context also contains an effect that would write the cookie. The server runs it as a task of
 /// its own, which may start while the request's owner is being disposed and then panics on the
 /// disposed language signal. So the context gets an owner of its own, paused right after, where
 /// effects do not run. The page keeps that owner alive until it is disposed.

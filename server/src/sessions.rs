@@ -16,7 +16,7 @@ use crate::db::SessionPool;
 pub const INACTIVITY_LIMIT: Duration = Duration::days(7);
 
 /// How often an active session's end date moves forward. Each move writes the session row and
-/// sends the cookie again, so it happens at most once an hour rather than on every request.
+/// sends the cookie again, so [`is_refresh_due`] allows one per interval, not one per request.
 const REFRESH_INTERVAL: Duration = Duration::hours(1);
 
 /// The key that [`SessionStorage::load`] adds to a record whose end date is due to move.
@@ -95,7 +95,7 @@ impl ExpiredDeletion for SessionStorage {
     }
 }
 
-/// Whether a session that ends at `expiry_date` was last extended more than
+/// Returns whether a session that ends at `expiry_date` was last extended more than
 /// [`REFRESH_INTERVAL`] ago.
 fn is_refresh_due(expiry_date: OffsetDateTime) -> bool {
     expiry_date - OffsetDateTime::now_utc() < INACTIVITY_LIMIT - REFRESH_INTERVAL
@@ -103,7 +103,7 @@ fn is_refresh_due(expiry_date: OffsetDateTime) -> bool {
 
 /// Moves the end of an active session to [`INACTIVITY_LIMIT`] from now, at most once per
 /// [`REFRESH_INTERVAL`]. tower-sessions saves a session, and sends its cookie, only when its
-/// data changes; without this a session would end a week after sign-in however active it was.
+/// data changes. Without this, a session would end a week after sign-in however active it was.
 pub async fn extend_active_sessions(session: Session, request: Request, next: Next) -> Response {
     match session.get_value(REFRESH_DUE).await {
         // Removing the key marks the session as changed, so it is saved with a new end date.

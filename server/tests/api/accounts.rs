@@ -196,7 +196,7 @@ async fn sign_in_redirects_only_to_local_paths() {
 }
 
 #[tokio::test]
-async fn sign_up_returns_to_the_asked_page() {
+async fn sign_up_redirects_to_next() {
     let app = spawn_app().await;
     let cases = [
         ("ana@example.com", "/settings", "/settings"),
@@ -223,7 +223,7 @@ async fn sign_up_returns_to_the_asked_page() {
 }
 
 #[tokio::test]
-async fn sign_in_and_sign_up_links_keep_the_return_page() {
+async fn auth_links_keep_next() {
     let app = spawn_app().await;
     let sign_in = app
         .get("/sign-in?next=%2Fsettings%3Fa%3D1%26b%3D2")

@@ -54,7 +54,7 @@ async fn stored_session(app: &TestApp) -> Record {
     app.sessions
         .load(&id)
         .await
-        .expect("the session store answers")
+        .expect("the session store loads")
         .expect("a stored session")
 }
 
