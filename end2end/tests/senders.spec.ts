@@ -106,6 +106,7 @@ test('changing a field after a passing test disables save again', async ({ page 
   await dialog.getByLabel("Nom de l'expéditeur").fill('Autre nom');
 
   await expect(dialog.getByRole('button', { name: 'Enregistrer' })).toBeDisabled();
+  await expect(dialog.getByText(`Email de test envoyé à ${account}`)).toBeHidden();
 });
 
 test('edit the name without retyping the password', async ({ page }) => {

@@ -27,9 +27,12 @@ test('avatar menu works with the keyboard', async ({ page }) => {
   await avatar.focus();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('link', { name: /Paramètres/ })).toBeVisible();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: /Paramètres/ })).toBeFocused();
   await page.keyboard.press('Escape');
 
   await expect(page.getByRole('link', { name: /Paramètres/ })).toBeHidden();
+  await expect(avatar).toBeFocused();
 });
 
 test('avatar menu closes on a click elsewhere', async ({ page }) => {

@@ -215,7 +215,7 @@ impl Backend for RelaisBackend {
     async fn test_sender(&self, request: &Parts, form: SenderForm) -> BoxStream<'static, Result<String, AppError>> {
         match signed_in(request).and_then(|account| Ok((account, client_address(request)?))) {
             Ok((account, client)) => self.senders.test(account, form, client).await,
-            Err(error) => Box::pin(futures::stream::once(async move { Err(error) })),
+            Err(error) => crate::senders::test_run::rejected_test(error),
         }
     }
 

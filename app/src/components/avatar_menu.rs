@@ -23,6 +23,13 @@ pub fn AvatarMenu(display_name: String) -> impl IntoView {
             && let Some(details) = menu.get()
         {
             details.set_open(false);
+            // Focus would otherwise stay on the hidden menu item, and the browser moves it to the page.
+            let avatar = details
+                .first_element_child()
+                .and_then(|summary| summary.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+            if let Some(avatar) = avatar {
+                let _ = avatar.focus();
+            }
         }
     };
     let close_on_outside_click = window_event_listener(leptos::ev::click, move |event| {

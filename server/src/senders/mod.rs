@@ -5,7 +5,7 @@ mod resolve;
 mod service;
 pub mod store;
 mod test_message;
-mod test_run;
+pub mod test_run;
 
 pub use resolve::secret_context;
 pub use service::SenderService;

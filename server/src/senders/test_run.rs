@@ -23,6 +23,21 @@ use crate::smtp::{self, SecretString, SmtpCredentials, SmtpSettings, TransportPo
 
 const RATE_WINDOW_SECS: i64 = 10 * 60;
 
+/// Returns the stream of a test send rejected before it starts, as a signed-out request is: its
+/// one event carries the error, which the dialog shows like any other rejection.
+pub fn rejected_test(error: AppError) -> BoxStream<'static, Result<String, AppError>> {
+    Box::pin(futures::stream::once(
+        async move { event_line(TestEvent::Refused(error)) },
+    ))
+}
+
+/// Encodes one event of the test-send stream as a line of JSON.
+fn event_line(event: TestEvent) -> Result<String, AppError> {
+    let mut line = serde_json::to_string(&event).map_err(|_| AppError::Internal)?;
+    line.push('\n');
+    Ok(line)
+}
+
 impl SenderService {
     pub async fn test(
         &self,
@@ -41,11 +56,7 @@ impl SenderService {
             }
         }
 
-        Box::pin(futures::StreamExt::map(receiver, |event| {
-            let mut line = serde_json::to_string(&event).map_err(|_| AppError::Internal)?;
-            line.push('\n');
-            Ok(line)
-        }))
+        Box::pin(futures::StreamExt::map(receiver, event_line))
     }
 
     async fn prepare_test(

@@ -137,6 +137,18 @@ pub fn failure_of(events: &[TestEvent]) -> (Stage, FailureKind, Option<String>) 
 }
 
 #[tokio::test]
+async fn signed_out_test_send_is_rejected() {
+    let mut harness = starttls_server().await;
+    let app = app_for(&harness, &[]).await;
+    app.call("sign_out", &[]).await;
+
+    let events = app.test_send(&Form::starttls(harness.port)).await;
+
+    assert_eq!(events, vec![TestEvent::Refused(AppError::NotSignedIn)]);
+    assert!(!harness.has_message().await, "nothing was sent");
+}
+
+#[tokio::test]
 async fn test_send_reaches_the_server_with_every_stage() {
     let mut harness = starttls_server().await;
     let app = app_for(&harness, &[]).await;

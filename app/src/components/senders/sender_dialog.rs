@@ -33,6 +33,9 @@ pub fn SenderDialog(
     let save_error = RwSignal::new(None::<AppError>);
     let save = Action::new(|form: &SenderForm| save_sender(form.clone()));
     let activity = use_context::<ActivityChanged>();
+    // Numbers each test send. Opening or closing the dialog also moves it on, so that a test
+    // still running from an earlier opening cannot write its result into this one.
+    let test_run = StoredValue::new(0_u64);
 
     let target = Memo::new(move |_| Target::of(&open.get()));
     let current_form = move || fields.form(target.get().as_ref());
@@ -43,6 +46,7 @@ pub fn SenderDialog(
         let Some(element) = dialog.get() else {
             return;
         };
+        test_run.update_value(|run| *run += 1);
         match target.get() {
             Some(target) => {
                 fields.load(&target);
@@ -55,6 +59,16 @@ pub fn SenderDialog(
             }
             None if element.open() => element.close(),
             None => {}
+        }
+    });
+
+    // A test result applies only to the values it tested, so any change to the fields clears
+    // it, and drops the result of a test still running.
+    Effect::new(move |_| {
+        current_form();
+        test_run.update_value(|run| *run += 1);
+        if test_state.get_untracked() != TestState::Idle {
+            test_state.set(TestState::Idle);
         }
     });
 
@@ -90,6 +104,7 @@ pub fn SenderDialog(
         };
         if let Err(found) = checked {
             problems.set(found);
+            test_state.set(TestState::Idle);
             return;
         }
         problems.set(Vec::new());
@@ -100,7 +115,10 @@ pub fn SenderDialog(
             Stage::Connecting
         };
         test_state.set(TestState::Running(first_stage));
-        spawn_local(run_test_send(form, test_state, problems, activity));
+        test_run.update_value(|run| *run += 1);
+        let run = test_run.get_value();
+        let is_current = move || test_run.get_value() == run;
+        spawn_local(run_test_send(form, is_current, test_state, problems, activity));
     };
 
     let submit = move |event: leptos::ev::SubmitEvent| {
@@ -168,10 +186,12 @@ pub fn SenderDialog(
     }
 }
 
-/// Calls the streaming test send and mirrors each event into the dialog. A test that reaches a
-/// verdict is recorded in the activity log, so the log reloads afterwards.
+/// Calls the streaming test send and mirrors each event into the dialog while `is_current`
+/// returns true. A test that reaches a verdict is recorded in the activity log, so the log
+/// reloads afterwards, even when the dialog has moved on.
 async fn run_test_send(
     form: SenderForm,
+    is_current: impl Fn() -> bool + 'static,
     state: RwSignal<TestState>,
     problems: RwSignal<Vec<FieldProblem>>,
     activity: Option<ActivityChanged>,
@@ -179,7 +199,9 @@ async fn run_test_send(
     let stream = match test_sender(form.clone()).await {
         Ok(stream) => stream,
         Err(error) => {
-            state.set(TestState::Refused(error));
+            if is_current() {
+                state.set(TestState::Refused(error));
+            }
             return;
         }
     };
@@ -190,7 +212,9 @@ async fn run_test_send(
         match chunk {
             Ok(text) => buffered.push_str(&text),
             Err(error) => {
-                state.set(TestState::Refused(error));
+                if is_current() {
+                    state.set(TestState::Refused(error));
+                }
                 return;
             }
         }
@@ -200,6 +224,14 @@ async fn run_test_send(
             let Ok(event) = serde_json::from_str::<TestEvent>(line.trim()) else {
                 continue;
             };
+            if !is_current() {
+                if matches!(event, TestEvent::Succeeded { .. } | TestEvent::Failed(_))
+                    && let Some(activity) = activity
+                {
+                    activity.notify();
+                }
+                continue;
+            }
             match event {
                 TestEvent::Stage(stage) => state.set(TestState::Running(stage)),
                 TestEvent::Succeeded { recipient } => {
@@ -226,7 +258,7 @@ async fn run_test_send(
         }
     }
 
-    if matches!(state.get_untracked(), TestState::Running(_)) {
+    if is_current() && matches!(state.get_untracked(), TestState::Running(_)) {
         state.set(TestState::Refused(AppError::Internal));
     }
 }
