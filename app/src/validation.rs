@@ -57,7 +57,7 @@ fn is_valid_domain(domain: &str) -> bool {
 /// Returns the display name trimmed, or the rule it breaks.
 pub fn normalize_display_name(input: &str) -> Result<String, AppError> {
     let name = input.trim();
-    if name.is_empty() {
+    if name.chars().all(is_blank) {
         return Err(AppError::DisplayNameMissing);
     }
     if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
@@ -67,6 +67,16 @@ pub fn normalize_display_name(input: &str) -> Result<String, AppError> {
         return Err(AppError::DisplayNameTooLong);
     }
     Ok(name.to_string())
+}
+
+/// Returns true for characters that display nothing: white space, zero-width characters, the
+/// soft hyphen and the Hangul fillers. Joiners among them shape some scripts, so only a name of
+/// these alone counts as empty.
+fn is_blank(c: char) -> bool {
+    const SHOW_NOTHING: [char; 7] = [
+        '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}',
+    ];
+    c.is_whitespace() || ('\u{200B}'..='\u{200D}').contains(&c) || SHOW_NOTHING.contains(&c)
 }
 
 /// Returns true for the invisible characters that reorder text (U+202A to U+202E and U+2066 to
@@ -186,6 +196,15 @@ mod tests {
     fn display_name_rules() {
         assert_eq!(normalize_display_name("  Ana Lopes "), Ok("Ana Lopes".to_string()));
         assert_eq!(normalize_display_name(" "), Err(AppError::DisplayNameMissing));
+        assert_eq!(
+            normalize_display_name("\u{200B}\u{FEFF} \u{3164}"),
+            Err(AppError::DisplayNameMissing)
+        );
+        // Zero-width joiners shape Persian words and emoji sequences.
+        assert_eq!(
+            normalize_display_name("می\u{200C}خواهم"),
+            Ok("می\u{200C}خواهم".to_string())
+        );
         assert_eq!(normalize_display_name("a\r\nBcc: x"), Err(AppError::DisplayNameControl));
         assert_eq!(
             normalize_display_name("Banque \u{202E}lapyap"),

@@ -8,12 +8,13 @@ test('Google sender reconnects after revocation', async ({ page }) => {
   await page.goto('/settings');
   await waitForHydration(page);
 
-  // Microsoft is not configured in this run, so its button is disabled and the dialog names
-  // the environment variables to set.
+  // Microsoft is not configured in this run, so its button is disabled and the dialog points to
+  // the SMTP fields.
   await page.getByRole('button', { name: 'Ajouter un expéditeur' }).click();
   const dialog = page.getByRole('dialog', { name: "Configuration de l'expéditeur (SMTP)" });
   await expect(dialog.getByRole('button', { name: 'Se connecter avec Microsoft' })).toBeDisabled();
-  await expect(dialog.getByText('RELAIS_MICROSOFT_CLIENT_ID')).toBeVisible();
+  await expect(dialog.getByText("Microsoft n'est pas proposé sur ce serveur.")).toBeVisible();
+  await expect(dialog.getByText('RELAIS_MICROSOFT_CLIENT_ID')).toHaveCount(0);
 
   // The local provider consents at once and sends the browser back to the settings.
   await dialog.getByRole('button', { name: 'Se connecter avec Google' }).click();

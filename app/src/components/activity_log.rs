@@ -1,6 +1,7 @@
 //! "Journal d'activité": the account's latest sender changes, test sends and re-authentications,
 //! newest first. Times are shown in UTC, so the server render and the browser agree.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 
@@ -45,8 +46,8 @@ pub fn ActivityLog() -> impl IntoView {
             <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match entries.await {
-                        Ok(entries) => view! { <ActivityList entries /> }.into_any(),
-                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                        Ok(entries) => Either::Left(view! { <ActivityList entries /> }),
+                        Err(error) => Either::Right(view! { <ErrorMessage error /> }),
                     }
                 })}
             </Transition>
@@ -58,7 +59,7 @@ pub fn ActivityLog() -> impl IntoView {
 fn ActivityList(entries: Vec<ActivityEntry>) -> impl IntoView {
     let i18n = use_i18n();
     if entries.is_empty() {
-        return view! { <p class="activity-empty">{t!(i18n, activity.empty)}</p> }.into_any();
+        return Either::Left(view! { <p class="activity-empty">{t!(i18n, activity.empty)}</p> });
     }
 
     let items = entries
@@ -79,7 +80,7 @@ fn ActivityList(entries: Vec<ActivityEntry>) -> impl IntoView {
         })
         .collect_view();
 
-    view! { <ol class="activity">{items}</ol> }.into_any()
+    Either::Right(view! { <ol class="activity">{items}</ol> })
 }
 
 /// Returns the entry's sentence, with the sender's address as plain text.
@@ -122,6 +123,7 @@ fn failure_label(i18n: I18nContext<Locale>, kind: FailureKind) -> &'static str {
         FailureKind::ImplicitTlsMismatch => t_string!(i18n, activity.failure.implicit_tls_mismatch),
         FailureKind::StartTlsNotOffered => t_string!(i18n, activity.failure.start_tls_not_offered),
         FailureKind::AuthNotOffered => t_string!(i18n, activity.failure.auth_not_offered),
+        FailureKind::AuthRequired => t_string!(i18n, activity.failure.auth_required),
         FailureKind::AuthFailed => t_string!(i18n, activity.failure.auth_failed),
         FailureKind::AppPasswordRequired => t_string!(i18n, activity.failure.app_password_required),
         FailureKind::SmtpAuthDisabled => t_string!(i18n, activity.failure.smtp_auth_disabled),

@@ -27,6 +27,8 @@ pub enum FailureKind {
     ImplicitTlsMismatch,
     StartTlsNotOffered,
     AuthNotOffered,
+    /// The server requires sign-in, and the sender has no username.
+    AuthRequired,
     AuthFailed,
     AppPasswordRequired,
     SmtpAuthDisabled,

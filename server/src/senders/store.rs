@@ -39,7 +39,8 @@ impl SenderRow {
     }
 
     /// Returns the sender as the list shows it. A sender whose credential is sealed under a key
-    /// missing from `keyring`, or was found undecryptable, has the status `KeyUnavailable`.
+    /// missing from `keyring`, or was found undecryptable, has the status `KeyUnavailable`, and
+    /// its password counts as missing, so that the dialog asks for it again.
     pub fn view(&self, keyring: &Keyring) -> SenderView {
         let key_missing = self
             .credential_key_id
@@ -67,7 +68,7 @@ impl SenderRow {
             smtp_port: u16::try_from(self.smtp_port).unwrap_or_default(),
             security: self.security(),
             username: self.username.clone(),
-            has_password: self.has_password != 0,
+            has_password: self.has_password != 0 && !key_unavailable,
             last_tested_at: self.last_tested_at,
         }
     }

@@ -60,6 +60,9 @@ pub fn classify(stage: Stage, code: Option<u16>, text: &str) -> FailureKind {
         // A server that wants STARTTLS before AUTH never looked at the password.
         (Stage::SigningIn, Some(_)) if mentions("starttls") => FailureKind::Rejected,
         (Stage::SigningIn, Some(530 | 534 | 535 | 538)) | (_, Some(535)) => FailureKind::AuthFailed,
+        // Relais signs in whenever the sender has a username, so a 530 after that step means the
+        // sender has none. A server that requires TLS first also replies 530.
+        (Stage::Sending, Some(530)) if !mentions("tls") => FailureKind::AuthRequired,
         (_, Some(553)) => FailureKind::SenderNotAllowed,
         (_, Some(_)) => FailureKind::Rejected,
         (_, None) => FailureKind::Network,
@@ -421,6 +424,15 @@ mod tests {
             classify(Stage::Connecting, Some(554), "No SMTP service here"),
             FailureKind::Rejected
         );
+    }
+
+    #[test]
+    fn sign_in_required_before_mail() {
+        let text = "5.7.0 Authentication required";
+        assert_eq!(classify(Stage::Sending, Some(530), text), FailureKind::AuthRequired);
+
+        let text = "5.7.0 Must issue a STARTTLS command first";
+        assert_eq!(classify(Stage::Sending, Some(530), text), FailureKind::Rejected);
     }
 
     #[test]

@@ -123,6 +123,10 @@ async fn wrong_key_marks_senders_unusable() {
     let list = app.senders().await;
     assert_eq!(list.senders.len(), 1);
     assert_eq!(list.senders[0].status, SenderStatus::KeyUnavailable);
+    assert!(
+        !list.senders[0].has_password,
+        "an unreadable password must be typed again"
+    );
 
     // Its test send fails before connecting.
     let events = app.test_send(&stored_form(harness.port, &sealed_under_right)).await;

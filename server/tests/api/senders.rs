@@ -291,6 +291,18 @@ async fn server_without_auth_is_reported_before_sending() {
 }
 
 #[tokio::test]
+async fn sender_without_username_is_told_to_sign_in() {
+    let harness = starttls_server().await;
+    let app = app_for(&harness, &[]).await;
+    let form = Form::starttls(harness.port).set("username", "").set("password", "");
+
+    let events = app.test_send(&form).await;
+
+    let (stage, kind, _) = failure_of(&events);
+    assert_eq!((stage, kind), (Stage::Sending, FailureKind::AuthRequired), "{events:?}");
+}
+
+#[tokio::test]
 async fn certificate_for_another_host_is_named() {
     let options = json!({"tls": "starttls", "auth": {"username": MAILBOX, "password": MAILBOX_PASSWORD}});
     let harness = Harness::start(with_certificate(options, &CERTIFICATES.wrong_host)).await;

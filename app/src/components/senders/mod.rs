@@ -10,6 +10,7 @@ mod smtp_fields;
 mod test_report;
 pub(crate) mod texts;
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::components::activity_log::ActivityLog;
@@ -81,8 +82,8 @@ fn SenderSection(returned: OAuthReturn) -> impl IntoView {
             <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match senders.await {
-                        Ok(list) => view! { <SenderListView list open /> }.into_any(),
-                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                        Ok(list) => Either::Left(view! { <SenderListView list open /> }),
+                        Err(error) => Either::Right(view! { <ErrorMessage error /> }),
                     }
                 })}
             </Transition>
@@ -111,13 +112,14 @@ fn SenderListView(list: SenderList, open: RwSignal<OpenDialog>) -> impl IntoView
         }
     });
     let custom_rows = if senders.is_empty() {
-        view! { <li class="empty">{t!(i18n, settings.no_senders)}</li> }.into_any()
+        Either::Left(view! { <li class="empty">{t!(i18n, settings.no_senders)}</li> })
     } else {
-        senders
-            .into_iter()
-            .map(|sender| view! { <SenderRow sender open /> })
-            .collect_view()
-            .into_any()
+        Either::Right(
+            senders
+                .into_iter()
+                .map(|sender| view! { <SenderRow sender open /> })
+                .collect_view(),
+        )
     };
 
     view! {

@@ -1,6 +1,7 @@
 //! Provider buttons at the top of the add dialog ("Se connecter avec Google", "Se connecter
 //! avec Microsoft"). A provider that the operator has not configured gets a disabled button
-//! and the environment variables to set.
+//! and a line that points to the SMTP fields. The operator's guide (docs/oauth-providers)
+//! lists the settings that enable a provider.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -37,21 +38,11 @@ pub fn ProviderButtons(availability: Signal<OAuthAvailability>) -> impl IntoView
         };
         let offered = move || availability.get().offers(provider);
         let explanation_id = format!("oauth-{}-unavailable", provider.as_str());
-        let variables = match provider {
-            OAuthProvider::Google => "RELAIS_GOOGLE_CLIENT_ID, RELAIS_GOOGLE_CLIENT_SECRET",
-            OAuthProvider::Microsoft => "RELAIS_MICROSOFT_CLIENT_ID, RELAIS_MICROSOFT_CLIENT_SECRET",
-        };
         let explanation = {
             let explanation_id = explanation_id.clone();
             move || {
                 (!offered()).then(|| {
-                    let text = t_string!(
-                        i18n,
-                        oauth.not_configured,
-                        provider = provider.name(),
-                        variables = variables
-                    )
-                    .to_string();
+                    let text = t_string!(i18n, oauth.not_configured, provider = provider.name()).to_string();
                     view! { <p id=explanation_id.clone() class="hint">{text}</p> }
                 })
             }

@@ -1,4 +1,5 @@
 use futures::StreamExt;
+use leptos::either::Either;
 use leptos::html::Dialog;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -33,8 +34,8 @@ pub fn SenderDialog(
     let save_error = RwSignal::new(None::<AppError>);
     let save = Action::new(|form: &SenderForm| save_sender(form.clone()));
     let activity = use_context::<ActivityChanged>();
-    // Numbers each test send. Opening or closing the dialog also moves it on, so that a test
-    // still running from an earlier opening cannot write its result into this one.
+    // Numbers each test send. Any change to the dialog's target or fields also moves it on, so
+    // that a test still running from an earlier opening cannot write its result into this one.
     let test_run = StoredValue::new(0_u64);
 
     let target = Memo::new(move |_| Target::of(&open.get()));
@@ -46,7 +47,6 @@ pub fn SenderDialog(
         let Some(element) = dialog.get() else {
             return;
         };
-        test_run.update_value(|run| *run += 1);
         match target.get() {
             Some(target) => {
                 fields.load(&target);
@@ -138,15 +138,14 @@ pub fn SenderDialog(
         Some((provider, email)) => {
             let connected = t_string!(i18n, oauth.connected, provider = provider.name(), email = email).to_string();
             let hint = t_string!(i18n, oauth.connection_hint, provider = provider.name()).to_string();
-            view! {
+            Either::Left(view! {
                 <div class="oauth-account wide">
                     <p class="connected"><strong>{connected}</strong></p>
                     <p class="hint">{hint}</p>
                 </div>
-            }
-            .into_any()
+            })
         }
-        None => view! { <SmtpFields fields problems has_stored_password /> }.into_any(),
+        None => Either::Right(view! { <SmtpFields fields problems has_stored_password /> }),
     };
 
     view! {

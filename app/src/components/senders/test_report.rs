@@ -1,3 +1,4 @@
+use leptos::either::EitherOf5;
 use leptos::prelude::*;
 
 use super::texts::{failure_advice, stage_name, stage_progress};
@@ -28,17 +29,15 @@ pub fn TestReport(state: RwSignal<TestState>) -> impl IntoView {
     view! {
         <div class="test-report" aria-live="polite">
             {move || match state.get() {
-                TestState::Idle => ().into_any(),
-                TestState::Running(stage) => {
-                    view! { <p class="progress"><span class="spinner" aria-hidden="true"></span>{stage_progress(i18n, stage)}</p> }
-                        .into_any()
-                }
-                TestState::Succeeded { recipient, .. } => {
-                    view! { <p class="success" role="status">{t_string!(i18n, test.success, recipient = recipient).to_string()}</p> }
-                        .into_any()
-                }
-                TestState::Failed(failure) => view! { <FailureReport failure /> }.into_any(),
-                TestState::Refused(error) => view! { <ErrorMessage error /> }.into_any(),
+                TestState::Idle => EitherOf5::A(()),
+                TestState::Running(stage) => EitherOf5::B(view! {
+                    <p class="progress"><span class="spinner" aria-hidden="true"></span>{stage_progress(i18n, stage)}</p>
+                }),
+                TestState::Succeeded { recipient, .. } => EitherOf5::C(view! {
+                    <p class="success" role="status">{t_string!(i18n, test.success, recipient = recipient).to_string()}</p>
+                }),
+                TestState::Failed(failure) => EitherOf5::D(view! { <FailureReport failure /> }),
+                TestState::Refused(error) => EitherOf5::E(view! { <ErrorMessage error /> }),
             }}
         </div>
     }

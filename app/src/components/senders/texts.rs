@@ -63,6 +63,7 @@ pub fn failure_advice(i18n: I18nContext<Locale>, kind: FailureKind, certificate_
         FailureKind::ImplicitTlsMismatch => t_string!(i18n, failure.implicit_tls_mismatch),
         FailureKind::StartTlsNotOffered => t_string!(i18n, failure.start_tls_not_offered),
         FailureKind::AuthNotOffered => t_string!(i18n, failure.auth_not_offered),
+        FailureKind::AuthRequired => t_string!(i18n, failure.auth_required),
         FailureKind::AuthFailed => t_string!(i18n, failure.auth_failed),
         FailureKind::AppPasswordRequired => t_string!(i18n, failure.app_password_required),
         FailureKind::SmtpAuthDisabled => t_string!(i18n, failure.smtp_auth_disabled),
