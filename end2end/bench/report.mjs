@@ -101,7 +101,9 @@ function pageLoadSection(results) {
   const { unthrottled, baseline, throttled } = results.sqlite.pageLoad;
   const row = (name, values, budget, ok, unit = ms) =>
     `| ${name} | ${unit(median(values))} | ${unit(Math.max(...values))} | ${budget} | ${ok === undefined ? '-' : verdict(ok)} |`;
-  const cls = (value) => String(round(value));
+  // A layout shift too small for two decimals still breaks the budget of 0, so it keeps two
+  // significant figures.
+  const cls = (value) => (value === 0 ? '0' : value.toPrecision(2));
   return [
     '## 3. Page load in headless Chromium',
     '',

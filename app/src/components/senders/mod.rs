@@ -79,6 +79,9 @@ fn SenderSection(returned: OAuthReturn) -> impl IntoView {
             </div>
             <p>{t!(i18n, settings.senders_intro)}</p>
             <OAuthNotice returned open />
+            // NOTE: on the server, Leptos resolves this Transition's children in a task of its own.
+            // When the browser disconnects before the list has loaded, the page's owner is disposed
+            // first and that task panics. The response is gone, so only the log shows the panic.
             <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match senders.await {
