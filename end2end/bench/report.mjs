@@ -247,23 +247,27 @@ function causesSection(results) {
       `- **WebAssembly size (section 2).** ${kB(wasm.brotli)} instead of ${kB(wasm.budget)}. Only the islands ship: ` +
         'the sign-in and sign-up forms, the avatar menu and the sender settings (the list, its dialogs, the test ' +
         'report and the activity log). With Leptos 0.8 islands these screens need more than 200 kB: the budget ' +
-        'would leave 34 kB for the sender settings, which alone need 113.5 kB. Measurements of 2026-12-05 with the ' +
-        'same wasm-bindgen and wasm-opt steps, brotli -q 11:\n' +
+        'would leave 34 kB for the sender settings, which alone need about 95 kB. Measurements of 2026-12-05 with ' +
+        'the same wasm-bindgen and wasm-opt steps, brotli -q 11:\n' +
         '  - Without the sender settings island, the framework and the three small islands weigh 166.2 kB, so that ' +
-        'island would have to fit in 34 kB. It adds 113.5 kB: 56.5 kB for the list, the activity log and the ' +
-        'OAuth notice, and 57.0 kB for the two dialogs.\n' +
+        'island would have to fit in 34 kB. Before the two changes below it added 113.5 kB: 56.5 kB for the list, ' +
+        'the activity log and the OAuth notice, and 57.0 kB for the two dialogs.\n' +
         "  - Views erased with `.into_any()` compiled Leptos' asynchronous hydration of every view under them, " +
         'which islands never run. `Either` types in their place brought the bundle from 304.5 kB to 279.7 kB.\n' +
+        '  - The list and the activity log were resources resolved under `<Transition>`. The server now loads ' +
+        "their data before it renders the page and passes it in the island's props, and the browser reloads it " +
+        'with plain server-function calls. Without the resource and suspense code the bundle fell by 19 kB, to ' +
+        '261.0 kB.\n' +
         "  - Loading the dialogs on demand (Leptos' `#[lazy]` with `cargo leptos build --split`) was tried. The " +
-        "page's module fell to 230.6 kB, still over budget. The dialogs' module weighed 108.7 kB, 59.6 kB more in " +
-        'all than the single module, and its loader added 0.7 kB of JavaScript, which put the JavaScript over its ' +
+        "page's module fell to 230.6 kB (with the resources still there), over budget. The dialogs' module " +
+        'weighed 108.7 kB, 59.6 kB more in all than the single module, and its loader added 0.7 kB of JavaScript, which put the JavaScript over its ' +
         '6 kB budget. Every build, `cargo leptos watch` included, would also need `--split`, or the module fails ' +
         'to start. Not kept.\n' +
-        '  - Before wasm-opt the code is spread thin: reactive_graph 223 kB, tachys 176 kB, serde_json 105 kB (the ' +
+        '  - Before wasm-opt (with `Either`, before the resources were removed) the code is spread thin: reactive_graph 223 kB, tachys 176 kB, serde_json 105 kB (the ' +
         'decoders of server-function results, resources and island props), serde_qs 19 kB (`ActionForm`), the ' +
         "app's own code 62 kB. No function weighs more than 21 kB.\n" +
-        "  - Type-erased components (cargo-leptos' `always-erase-components`) saved 23.7 kB on the code before the " +
-        'change above, but the dialogs then never opened in 13 of the 20 browser tests. wasm-opt `--converge` ' +
+        "  - Type-erased components (cargo-leptos' `always-erase-components`) saved 23.7 kB on the code before these " +
+        'changes, but the dialogs then never opened in 13 of the 20 browser tests. wasm-opt `--converge` ' +
         'saved 1.9 kB and opt-level "s" added 18 kB.',
     );
   }

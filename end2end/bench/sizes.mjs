@@ -19,7 +19,7 @@ export const BUDGETS = { wasm: 200_000, js: 6_000 };
  * Ceilings that --check enforces until the budgets above are met: the sizes of the current build
  * rounded up, so that the bundle can shrink but not grow. docs/benchmarks.md explains the gap.
  */
-export const CEILINGS = { wasm: 281_000, js: 6_000 };
+export const CEILINGS = { wasm: 262_000, js: 6_000 };
 
 function gzip9(bytes) {
   return zlib.gzipSync(bytes, { level: 9 }).length;

@@ -15,6 +15,7 @@ pub mod db;
 pub mod headers;
 pub mod keys;
 pub mod oauth;
+pub mod page_data;
 pub mod senders;
 pub mod sessions;
 pub mod smtp;

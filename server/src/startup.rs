@@ -36,7 +36,7 @@ use crate::oauth::{self, OAuthService};
 use crate::senders::SenderService;
 use crate::sessions::{self, SessionStorage};
 use crate::smtp::TransportPolicy;
-use crate::{access, client_address, db, keys, static_files};
+use crate::{access, client_address, db, keys, page_data, static_files};
 
 /// Request bodies above this size are rejected with 413; forms here are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -139,6 +139,7 @@ fn build_router(
         accounts,
         senders,
     });
+    let page_backend = backend.clone();
     let provide_backend = move || {
         provide_context(backend.clone());
         headers::provide_page_nonce();
@@ -179,6 +180,10 @@ fn build_router(
         })
         .fallback(leptos_axum::file_and_error_handler_with_context(provide_backend, shell))
         .with_state(leptos_options)
+        .layer(middleware::from_fn_with_state(
+            page_backend,
+            page_data::load_settings_data,
+        ))
         .layer(middleware::from_fn(access::guard_pages))
         .layer(middleware::from_fn(malformed_requests_are_client_errors))
         .layer(middleware::from_fn(sessions::extend_active_sessions))

@@ -3,10 +3,11 @@
 
 use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_i18n::I18nContext;
 
 use super::senders::texts::{format_utc, stage_name};
-use crate::error::ErrorMessage;
+use crate::error::{AppError, ErrorMessage};
 use crate::i18n::*;
 use crate::senders::activity::{ActivityEntry, ActivityKind, TestOutcome, list_activity};
 use crate::senders::test_send::FailureKind;
@@ -30,27 +31,41 @@ impl ActivityChanged {
     }
 }
 
+/// Renders the log from `entries`, the entries that came with the page, and loads it again
+/// after each change that the sender section reports.
 #[component]
-pub fn ActivityLog() -> impl IntoView {
+pub fn ActivityLog(entries: Result<Vec<ActivityEntry>, AppError>) -> impl IntoView {
     let i18n = use_i18n();
+    let entries = RwSignal::new(entries);
     let changed = use_context::<ActivityChanged>();
-    let entries = Resource::new(
-        move || changed.map(|changed| changed.0.get()).unwrap_or_default(),
-        |_| list_activity(),
-    );
+    // Numbers the reloads, so that a slow reply cannot replace the entries of a newer one.
+    let latest = StoredValue::new(0_u32);
+
+    Effect::new(move |first_run: Option<()>| {
+        let Some(changed) = changed else {
+            return;
+        };
+        let count = changed.0.get();
+        if first_run.is_none() {
+            return;
+        }
+        latest.set_value(count);
+        spawn_local(async move {
+            let reloaded = list_activity().await;
+            if latest.get_value() == count {
+                entries.set(reloaded);
+            }
+        });
+    });
 
     view! {
         <section id="activity" aria-labelledby="activity-heading">
             <h2 id="activity-heading">{t!(i18n, activity.heading)}</h2>
             <p class="hint">{t!(i18n, activity.intro)}</p>
-            <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match entries.await {
-                        Ok(entries) => Either::Left(view! { <ActivityList entries /> }),
-                        Err(error) => Either::Right(view! { <ErrorMessage error /> }),
-                    }
-                })}
-            </Transition>
+            {move || match entries.get() {
+                Ok(entries) => Either::Left(view! { <ActivityList entries /> }),
+                Err(error) => Either::Right(view! { <ErrorMessage error /> }),
+            }}
         </section>
     }
 }

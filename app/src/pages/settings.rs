@@ -6,6 +6,7 @@ use crate::account::AccountView;
 use crate::components::senders::OAuthReturn;
 use crate::components::{AppHeader, SenderSettings, SignedIn};
 use crate::i18n::*;
+use crate::senders::SettingsData;
 
 /// "Paramètres de votre compte": the account details, its sender addresses and its activity log.
 /// Only the senders and the log are interactive, in the [`SenderSettings`] island.
@@ -13,6 +14,7 @@ use crate::i18n::*;
 pub fn SettingsPage() -> impl IntoView {
     let i18n = use_i18n();
     let returned = OAuthReturn::from_query();
+    let data = SettingsData::of_request();
 
     view! {
         <Title text=t_string!(i18n, settings.title) />
@@ -25,7 +27,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <noscript>
                         <p class="notice">{t!(i18n, settings.needs_script)}</p>
                     </noscript>
-                    <SenderSettings returned />
+                    <SenderSettings returned data />
                     <p>
                         <A href="/workspace">{t!(i18n, settings.back)}</A>
                     </p>

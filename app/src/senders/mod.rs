@@ -69,6 +69,36 @@ pub struct SenderList {
     pub oauth: oauth::OAuthAvailability,
 }
 
+/// The settings page's data, which the server loads before it renders the page, so that the
+/// page renders in one pass and the browser receives it with the sender island's props.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettingsData {
+    pub senders: Result<SenderList, AppError>,
+    pub activity: Result<Vec<activity::ActivityEntry>, AppError>,
+}
+
+impl SettingsData {
+    /// Returns the data that the server loaded for this request, and gives the page the status
+    /// of a failed load. Pages render on the server only, so the browser build has none.
+    pub fn of_request() -> Self {
+        #[cfg(feature = "ssr")]
+        let loaded =
+            use_context::<http::request::Parts>().and_then(|request| request.extensions.get::<SettingsData>().cloned());
+        #[cfg(not(feature = "ssr"))]
+        let loaded = None;
+
+        let data = loaded.unwrap_or(SettingsData {
+            senders: Err(AppError::Internal),
+            activity: Err(AppError::Internal),
+        });
+        #[cfg(feature = "ssr")]
+        if let Err(error) = data.senders.clone().and(data.activity.clone()) {
+            let _ = crate::backend::with_status(Err::<(), _>(error));
+        }
+        data
+    }
+}
+
 #[server(prefix = "/api", endpoint = "list_senders")]
 pub async fn list_senders() -> Result<SenderList, AppError> {
     crate::backend::with_status(

@@ -12,13 +12,14 @@ pub(crate) mod texts;
 
 use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::components::activity_log::ActivityLog;
 use crate::components::{ActivityChanged, provide_page_language};
-use crate::error::ErrorMessage;
+use crate::error::{AppError, ErrorMessage};
 use crate::i18n::*;
 use crate::senders::oauth::OAuthGrantView;
-use crate::senders::{SenderList, SenderView, list_senders};
+use crate::senders::{SenderList, SenderView, SettingsData, list_senders};
 use delete_dialog::DeleteDialog;
 use oauth_notice::OAuthNotice;
 pub use oauth_notice::OAuthReturn;
@@ -39,35 +40,40 @@ pub(crate) enum OpenDialog {
 /// Renders the interactive part of the settings page: the sender section and the activity log
 /// below it, which reloads after each change made in the section.
 #[island]
-pub fn SenderSettings(returned: OAuthReturn) -> impl IntoView {
+pub fn SenderSettings(returned: OAuthReturn, data: SettingsData) -> impl IntoView {
     provide_page_language();
     ActivityChanged::provide();
+    let SettingsData { senders, activity } = data;
 
     view! {
-        <SenderSection returned />
-        <ActivityLog />
+        <SenderSection returned senders />
+        <ActivityLog entries=activity />
     }
 }
 
 #[component]
-fn SenderSection(returned: OAuthReturn) -> impl IntoView {
+fn SenderSection(returned: OAuthReturn, senders: Result<SenderList, AppError>) -> impl IntoView {
     let i18n = use_i18n();
-    let senders = Resource::new(|| (), |_| list_senders());
+    let senders = RwSignal::new(senders);
     let open = RwSignal::new(OpenDialog::Closed);
     let activity = use_context::<ActivityChanged>();
+    // Numbers the reloads, so that a slow reply cannot replace the list of a newer one.
+    let latest = StoredValue::new(0_u32);
     let reload = Callback::new(move |_: ()| {
-        senders.refetch();
+        latest.update_value(|count| *count += 1);
+        let number = latest.get_value();
+        spawn_local(async move {
+            let list = list_senders().await;
+            if latest.get_value() == number {
+                senders.set(list);
+            }
+        });
         if let Some(activity) = activity {
             activity.notify();
         }
     });
-    let availability = Signal::derive(move || {
-        senders
-            .get()
-            .and_then(Result::ok)
-            .map(|list| list.oauth)
-            .unwrap_or_default()
-    });
+    let availability =
+        Signal::derive(move || senders.with(|list| list.as_ref().map(|list| list.oauth).unwrap_or_default()));
 
     view! {
         <section id="senders" aria-labelledby="senders-heading">
@@ -79,17 +85,10 @@ fn SenderSection(returned: OAuthReturn) -> impl IntoView {
             </div>
             <p>{t!(i18n, settings.senders_intro)}</p>
             <OAuthNotice returned open />
-            // NOTE: on the server, Leptos resolves this Transition's children in a task of its own.
-            // When the browser disconnects before the list has loaded, the page's owner is disposed
-            // first and that task panics. The response is gone, so only the log shows the panic.
-            <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match senders.await {
-                        Ok(list) => Either::Left(view! { <SenderListView list open /> }),
-                        Err(error) => Either::Right(view! { <ErrorMessage error /> }),
-                    }
-                })}
-            </Transition>
+            {move || match senders.get() {
+                Ok(list) => Either::Left(view! { <SenderListView list open /> }),
+                Err(error) => Either::Right(view! { <ErrorMessage error /> }),
+            }}
             <SenderDialog open availability on_saved=reload />
             <DeleteDialog open on_deleted=reload />
         </section>
