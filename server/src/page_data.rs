@@ -10,10 +10,11 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http::Method;
 
-/// Adds the signed-in account's senders and activity log to a `GET /settings` request.
+/// Adds the signed-in account's senders and activity log to a `GET` or `HEAD /settings` request.
 /// `access::guard_pages`, which runs first, has already sent signed-out visitors to sign-in.
 pub async fn load_settings_data(State(backend): State<Arc<dyn Backend>>, request: Request, next: Next) -> Response {
-    if request.method() != Method::GET || request.uri().path() != "/settings" {
+    let is_page_load = matches!(*request.method(), Method::GET | Method::HEAD);
+    if !is_page_load || request.uri().path() != "/settings" {
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();

@@ -34,6 +34,16 @@ async fn settings_page_is_server_rendered_with_the_sender_section() {
 }
 
 #[tokio::test]
+async fn settings_page_serves_head_requests() {
+    let app = spawn_app().await;
+    app.sign_up("Ana Lopes", "ana@example.com", PASSWORD).await;
+
+    let response = app.client.head(app.url("/settings")).send().await.unwrap();
+
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
 async fn workspace_shows_the_avatar_menu() {
     let app = spawn_app().await;
     app.sign_up("Ana Lopes", "ana@example.com", PASSWORD).await;
