@@ -81,13 +81,7 @@ impl SettingsData {
     /// Returns the data that the server loaded for this request, and gives the page the status
     /// of a failed load. Pages render on the server only, so the browser build has none.
     pub fn of_request() -> Self {
-        #[cfg(feature = "ssr")]
-        let loaded =
-            use_context::<http::request::Parts>().and_then(|request| request.extensions.get::<SettingsData>().cloned());
-        #[cfg(not(feature = "ssr"))]
-        let loaded = None;
-
-        let data = loaded.unwrap_or(SettingsData {
+        let data = Self::loaded().unwrap_or(SettingsData {
             senders: Err(AppError::Internal),
             activity: Err(AppError::Internal),
         });
@@ -96,6 +90,16 @@ impl SettingsData {
             let _ = crate::backend::with_status(Err::<(), _>(error));
         }
         data
+    }
+
+    #[cfg(feature = "ssr")]
+    fn loaded() -> Option<Self> {
+        use_context::<http::request::Parts>().and_then(|request| request.extensions.get::<SettingsData>().cloned())
+    }
+
+    #[cfg(not(feature = "ssr"))]
+    fn loaded() -> Option<Self> {
+        None
     }
 }
 
