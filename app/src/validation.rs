@@ -73,10 +73,10 @@ pub fn normalize_display_name(input: &str) -> Result<String, AppError> {
 /// soft hyphen and the Hangul fillers. Joiners among them shape some scripts, so only a name of
 /// these alone counts as empty.
 fn is_blank(c: char) -> bool {
-    const SHOW_NOTHING: [char; 7] = [
+    const BLANK_CHARACTERS: [char; 7] = [
         '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}',
     ];
-    c.is_whitespace() || ('\u{200B}'..='\u{200D}').contains(&c) || SHOW_NOTHING.contains(&c)
+    c.is_whitespace() || ('\u{200B}'..='\u{200D}').contains(&c) || BLANK_CHARACTERS.contains(&c)
 }
 
 /// Returns true for the invisible characters that reorder text (U+202A to U+202E and U+2066 to

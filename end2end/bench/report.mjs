@@ -263,7 +263,8 @@ function causesSection(results) {
         'weighed 108.7 kB, 59.6 kB more in all than the single module, and its loader added 0.7 kB of JavaScript, which put the JavaScript over its ' +
         '6 kB budget. Every build, `cargo leptos watch` included, would also need `--split`, or the module fails ' +
         'to start. Not kept.\n' +
-        '  - Before wasm-opt (with `Either`, before the resources were removed) the code is spread thin: reactive_graph 223 kB, tachys 176 kB, serde_json 105 kB (the ' +
+        '  - Measured before wasm-opt, with `Either` and the resources still there. The code is spread ' +
+        'thin: reactive_graph 223 kB, tachys 176 kB, serde_json 105 kB (the ' +
         'decoders of server-function results, resources and island props), serde_qs 19 kB (`ActionForm`), the ' +
         "app's own code 62 kB. No function weighs more than 21 kB.\n" +
         "  - Type-erased components (cargo-leptos' `always-erase-components`) saved 23.7 kB on the code before these " +

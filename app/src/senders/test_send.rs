@@ -27,7 +27,7 @@ pub enum FailureKind {
     ImplicitTlsMismatch,
     StartTlsNotOffered,
     AuthNotOffered,
-    /// The server requires sign-in, and the sender has no username.
+    /// Sign-in required by the server, for a sender without username.
     AuthRequired,
     AuthFailed,
     AppPasswordRequired,

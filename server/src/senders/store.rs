@@ -40,7 +40,7 @@ impl SenderRow {
 
     /// Returns the sender as the list shows it. A sender whose credential is sealed under a key
     /// missing from `keyring`, or was found undecryptable, has the status `KeyUnavailable`, and
-    /// its password counts as missing, so that the dialog asks for it again.
+    /// its password counts as missing, so that the dialog requires it again.
     pub fn view(&self, keyring: &Keyring) -> SenderView {
         let key_missing = self
             .credential_key_id

@@ -114,13 +114,13 @@ async fn names_in_any_script_round_trip() {
 fn without_island_props(page: &str) -> String {
     const ATTRIBUTE: &str = " data-props=\"";
     let mut rest = page;
-    let mut kept = String::new();
+    let mut page_text = String::new();
     while let Some(start) = rest.find(ATTRIBUTE) {
         let value = &rest[start + ATTRIBUTE.len()..];
         let end = value.find('"').expect("the props attribute is closed");
-        kept.push_str(&rest[..start]);
+        page_text.push_str(&rest[..start]);
         rest = &value[end + 1..];
     }
-    kept.push_str(rest);
-    kept
+    page_text.push_str(rest);
+    page_text
 }
