@@ -57,8 +57,10 @@ pub enum AppError {
     OAuthGrantExpired,
     #[error("the provider withdrew the sender's access")]
     OAuthReauthRequired,
-    #[error("the stored credentials cannot be decrypted")]
-    SecretUnreadable,
+    #[error("the stored SMTP password cannot be decrypted")]
+    PasswordUnreadable,
+    #[error("the stored Google or Microsoft tokens cannot be decrypted")]
+    TokenUnreadable,
     #[error("service unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -81,7 +83,9 @@ impl AppError {
             AppError::OAuthNotConfigured => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::OAuthReauthRequired => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal | AppError::SecretUnreadable => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal | AppError::PasswordUnreadable | AppError::TokenUnreadable => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             // The body limit surfaces as a deserialization error of the server function.
             AppError::Request(leptos::server_fn::error::ServerFnErrorErr::Deserialization(message))
                 if message.contains("length limit exceeded") =>
@@ -162,7 +166,8 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
         AppError::OAuthNotConfigured => t_string!(i18n, errors.oauth_not_configured).to_string(),
         AppError::OAuthGrantExpired => t_string!(i18n, errors.oauth_grant_expired).to_string(),
         AppError::OAuthReauthRequired => t_string!(i18n, errors.oauth_reauth_required).to_string(),
-        AppError::SecretUnreadable => t_string!(i18n, errors.secret_unreadable).to_string(),
+        AppError::PasswordUnreadable => t_string!(i18n, errors.password_unreadable).to_string(),
+        AppError::TokenUnreadable => t_string!(i18n, errors.token_unreadable).to_string(),
         AppError::Unavailable => t_string!(i18n, errors.unavailable).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),
         AppError::Request(ServerFnErrorErr::Deserialization(message)) if message.contains("length limit exceeded") => {

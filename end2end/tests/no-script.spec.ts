@@ -1,7 +1,8 @@
 import { expect, test } from '@playwright/test';
-import { uniqueEmail } from './helpers';
+import { PASSWORD, signUp, uniqueEmail } from './helpers';
 
 // The sign-in form and the language switch are plain HTML forms, so they work with script off.
+// The settings page hides the sender buttons, which need script, and shows why.
 test.use({ javaScriptEnabled: false });
 
 test('sign-in error shows without script', async ({ page }) => {
@@ -22,4 +23,21 @@ test('language switch keeps a clean address', async ({ page }) => {
 
   await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
   expect(page.url()).toMatch(/\/sign-in$/);
+});
+
+test('settings hide buttons that need script', async ({ browser, page }) => {
+  const email = uniqueEmail('noscript-settings');
+  const scripted = await browser.newContext({ javaScriptEnabled: true });
+  await signUp(await scripted.newPage(), 'Sans Script', email);
+  await scripted.close();
+
+  await page.goto('/sign-in?next=/settings');
+  await page.getByLabel('Adresse email').fill(email);
+  await page.getByLabel('Mot de passe').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+
+  await expect(page.getByRole('heading', { level: 1, name: 'Paramètres de votre compte' })).toBeVisible();
+  await expect(page.getByText('Ajouter, modifier ou tester un expéditeur demande JavaScript.')).toBeVisible();
+  await expect(page.getByRole('heading', { name: "Emails de l'expéditeur" })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Ajouter un expéditeur' })).toBeHidden();
 });

@@ -93,7 +93,7 @@ test('wrong password: error with the failed step, save stays disabled', async ({
   await expect(dialog.getByRole('button', { name: 'Enregistrer' })).toBeDisabled();
 });
 
-test('changing a field after a passing test disables save again', async ({ page }) => {
+test('save follows the tested values', async ({ page }) => {
   const account = uniqueEmail('carla');
   await signUp(page, 'Carla Dias', account);
   await openSettings(page);
@@ -105,8 +105,14 @@ test('changing a field after a passing test disables save again', async ({ page 
   await expect(dialog.getByText(`Email de test envoyé à ${account}`)).toBeVisible();
   await dialog.getByLabel("Nom de l'expéditeur").fill('Autre nom');
 
-  await expect(dialog.getByRole('button', { name: 'Enregistrer' })).toBeDisabled();
+  const save = dialog.getByRole('button', { name: 'Enregistrer' });
+  await expect(save).toBeDisabled();
   await expect(dialog.getByText(`Email de test envoyé à ${account}`)).toBeHidden();
+
+  // Typing the tested value back brings the passed test back.
+  await dialog.getByLabel("Nom de l'expéditeur").fill('Équipe Ventes');
+  await expect(dialog.getByText(`Email de test envoyé à ${account}`)).toBeVisible();
+  await expect(save).toBeEnabled();
 });
 
 test('edit the name without retyping the password', async ({ page }) => {
@@ -162,6 +168,56 @@ test('delete with the trash icon and "Supprimer maintenant"', async ({ page }) =
   await expect(page.locator('#senders').getByRole('listitem').filter({ hasText: sender })).toHaveCount(0);
   await page.reload();
   await expect(page.locator('#senders').getByRole('listitem').filter({ hasText: sender })).toHaveCount(0);
+});
+
+test('delete of a sender already gone', async ({ context, page }) => {
+  const account = uniqueEmail('flora');
+  const sender = uniqueEmail('gone');
+  await signUp(page, 'Flora Reis', account);
+  await openSettings(page);
+  await addWorkingSender(page, account, sender);
+  const otherTab = await context.newPage();
+  await openSettings(otherTab);
+  await otherTab.getByRole('button', { name: `Supprimer l'expéditeur ${sender}` }).click();
+  await otherTab.getByRole('button', { name: 'Supprimer maintenant' }).click();
+  await expect(otherTab.getByRole('dialog')).toBeHidden();
+
+  await page.getByRole('button', { name: `Supprimer l'expéditeur ${sender}` }).click();
+  const confirm = page.getByRole('dialog', { name: 'Supprimer cet expéditeur ?' });
+  await confirm.getByRole('button', { name: 'Supprimer maintenant' }).click();
+
+  await expect(confirm).toBeHidden();
+  await expect(page.locator('#senders').getByRole('listitem').filter({ hasText: sender })).toHaveCount(0);
+});
+
+test('save after an edit in another tab', async ({ context, page }) => {
+  const account = uniqueEmail('gaia');
+  const sender = uniqueEmail('shared');
+  await signUp(page, 'Gaia Costa', account);
+  await openSettings(page);
+  await addWorkingSender(page, account, sender);
+  const otherTab = await context.newPage();
+  await openSettings(otherTab);
+
+  await page.getByRole('button', { name: `Modifier l'expéditeur ${sender}` }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel("Nom de l'expéditeur").fill('Nom de cet onglet');
+  await dialog.getByRole('button', { name: 'Envoyer un email de test' }).click();
+  await expect(dialog.getByText(`Email de test envoyé à ${account}`)).toBeVisible();
+
+  await otherTab.getByRole('button', { name: `Modifier l'expéditeur ${sender}` }).click();
+  const otherDialog = otherTab.getByRole('dialog');
+  await otherDialog.getByLabel("Nom de l'expéditeur").fill("Nom de l'autre onglet");
+  await otherDialog.getByRole('button', { name: 'Envoyer un email de test' }).click();
+  await expect(otherDialog.getByText(`Email de test envoyé à ${account}`)).toBeVisible();
+  await otherDialog.getByRole('button', { name: 'Enregistrer' }).click();
+  await expect(otherDialog).toBeHidden();
+
+  await dialog.getByRole('button', { name: 'Enregistrer' }).click();
+
+  await expect(dialog.getByText('Cet expéditeur a été modifié entre-temps')).toBeVisible();
+  const row = page.locator('#senders').getByRole('listitem').filter({ hasText: sender });
+  await expect(row).toContainText("Nom de l'autre onglet");
 });
 
 test('the dialog closes with Escape', async ({ page }) => {

@@ -3,9 +3,9 @@
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_i18n::I18nContext;
 
+use super::Reloadable;
 use super::senders::texts::{format_utc, stage_name};
 use crate::error::{AppError, ErrorMessage};
 use crate::i18n::*;
@@ -36,33 +36,25 @@ impl ActivityChanged {
 #[component]
 pub fn ActivityLog(entries: Result<Vec<ActivityEntry>, AppError>) -> impl IntoView {
     let i18n = use_i18n();
-    let entries = RwSignal::new(entries);
+    let entries = Reloadable::new(entries);
     let changed = use_context::<ActivityChanged>();
-    // Numbers the reloads, so that a slow reply cannot replace the entries of a newer one.
-    let latest = StoredValue::new(0_u32);
 
-    Effect::new(move |first_run: Option<()>| {
+    // The first run only subscribes to the counter: the page came with the entries.
+    Effect::new(move |previous_run: Option<()>| {
         let Some(changed) = changed else {
             return;
         };
-        let count = changed.0.get();
-        if first_run.is_none() {
-            return;
+        changed.0.track();
+        if previous_run.is_some() {
+            entries.reload(list_activity());
         }
-        latest.set_value(count);
-        spawn_local(async move {
-            let reloaded = list_activity().await;
-            if latest.get_value() == count {
-                entries.set(reloaded);
-            }
-        });
     });
 
     view! {
         <section id="activity" aria-labelledby="activity-heading">
             <h2 id="activity-heading">{t!(i18n, activity.heading)}</h2>
             <p class="hint">{t!(i18n, activity.intro)}</p>
-            {move || match entries.get() {
+            {move || match entries.value().get() {
                 Ok(entries) => Either::Left(view! { <ActivityList entries /> }),
                 Err(error) => Either::Right(view! { <ErrorMessage error /> }),
             }}

@@ -345,7 +345,7 @@ impl OAuthService {
                 kind,
                 "stored token not used: the key that sealed it is not in the keyring"
             );
-            return Err(AppError::SecretUnreadable);
+            return Err(AppError::TokenUnreadable);
         };
         let plaintext =
             crypto::open(key, sealed, &token_context(kind, &grant.account_id, &grant.id)).map_err(|_| {
@@ -357,11 +357,11 @@ impl OAuthService {
                     kind,
                     "stored token not used: it does not decrypt for this grant (damaged, or copied from another row)"
                 );
-                AppError::SecretUnreadable
+                AppError::TokenUnreadable
             })?;
         String::from_utf8(plaintext).map(SecretString::new).map_err(|_| {
             tracing::error!(account_id = %grant.account_id, grant_id = %grant.id, kind, "stored token is not valid UTF-8");
-            AppError::SecretUnreadable
+            AppError::TokenUnreadable
         })
     }
 

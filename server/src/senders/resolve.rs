@@ -166,7 +166,7 @@ impl SenderService {
         let (key_id, sealed) = store::sealed_secret(&self.pool, &row.id, SMTP_PASSWORD)
             .await
             .map_err(database_failure(&account.id, "failed to load the stored password"))?
-            .ok_or(AppError::SecretUnreadable)?;
+            .ok_or(AppError::PasswordUnreadable)?;
         let Some(key) = self.keyring.get(&key_id) else {
             tracing::error!(
                 account_id = %account.id,
@@ -174,7 +174,7 @@ impl SenderService {
                 key_id,
                 "stored SMTP password not used: the key that sealed it is not in the keyring"
             );
-            return Err(AppError::SecretUnreadable);
+            return Err(AppError::PasswordUnreadable);
         };
         let context = secret_context(&account.id, &row.id, SMTP_PASSWORD);
         let password = crypto::open(key, &sealed, &context)
@@ -194,7 +194,7 @@ impl SenderService {
                 if let Err(error) = store::mark_key_unavailable(&self.pool, &account.id, &row.id).await {
                     tracing::error!(%error, account_id = %account.id, sender_id = %row.id, "failed to mark the sender");
                 }
-                Err(AppError::SecretUnreadable)
+                Err(AppError::PasswordUnreadable)
             }
         }
     }

@@ -130,7 +130,7 @@ async fn wrong_key_marks_senders_unusable() {
 
     // Its test send fails before connecting.
     let events = app.test_send(&stored_form(harness.port, &sealed_under_right)).await;
-    assert_eq!(events, [TestEvent::Refused(AppError::SecretUnreadable)]);
+    assert_eq!(events, [TestEvent::Refused(AppError::PasswordUnreadable)]);
     assert!(!harness.has_message().await);
 
     // Adding a sender works, under an id that keeps it apart from the rows of the right key.

@@ -73,7 +73,7 @@ async fn copied_password_is_never_used() {
 
     // Bob's sender refuses the copied ciphertext before connecting.
     let events = app.test_send(&stored_form(harness.port, &other_account)).await;
-    assert_eq!(events, [TestEvent::Refused(AppError::SecretUnreadable)]);
+    assert_eq!(events, [TestEvent::Refused(AppError::PasswordUnreadable)]);
     assert!(
         !harness.has_message().await,
         "no message, so no SMTP AUTH, reached the server"
@@ -84,7 +84,7 @@ async fn copied_password_is_never_used() {
     app.call("sign_out", &[]).await;
     app.sign_in("ana@example.com", PASSWORD).await;
     let events = app.test_send(&stored_form(harness.port, &same_account)).await;
-    assert_eq!(events, [TestEvent::Refused(AppError::SecretUnreadable)]);
+    assert_eq!(events, [TestEvent::Refused(AppError::PasswordUnreadable)]);
     assert!(!harness.has_message().await);
     assert_eq!(status_of(&app, &same_account.id).await, SenderStatus::KeyUnavailable);
     let events = app.test_send(&stored_form(harness.port, &source)).await;

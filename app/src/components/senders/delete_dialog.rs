@@ -7,9 +7,9 @@ use crate::i18n::*;
 use crate::senders::delete_sender;
 
 /// Renders the confirmation shown by the trash button: names the address, "Supprimer maintenant" and
-/// "Annuler".
+/// "Annuler". `refresh` reloads the list once the sender is gone.
 #[component]
-pub fn DeleteDialog(open: RwSignal<OpenDialog>, on_deleted: Callback<()>) -> impl IntoView {
+pub fn DeleteDialog(open: RwSignal<OpenDialog>, refresh: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let dialog = NodeRef::<Dialog>::new();
     let error = RwSignal::new(None::<AppError>);
@@ -34,14 +34,11 @@ pub fn DeleteDialog(open: RwSignal<OpenDialog>, on_deleted: Callback<()>) -> imp
         }
     });
 
+    // A sender already deleted, in another tab for instance, is what the user asked for.
     Effect::new(move |_| match delete.value().get() {
-        Some(Ok(())) => {
+        Some(Ok(()) | Err(AppError::SenderNotFound)) => {
             open.set(OpenDialog::Closed);
-            on_deleted.run(());
-        }
-        Some(Err(AppError::SenderNotFound)) => {
-            error.set(Some(AppError::SenderNotFound));
-            on_deleted.run(());
+            refresh.run(());
         }
         Some(Err(other)) => error.set(Some(other)),
         None => {}

@@ -12,10 +12,9 @@ pub(crate) mod texts;
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::components::activity_log::ActivityLog;
-use crate::components::{ActivityChanged, provide_page_language};
+use crate::components::{ActivityChanged, Reloadable, provide_page_language};
 use crate::error::{AppError, ErrorMessage};
 use crate::i18n::*;
 use crate::senders::oauth::OAuthGrantView;
@@ -54,26 +53,20 @@ pub fn SenderSettings(returned: OAuthReturn, data: SettingsData) -> impl IntoVie
 #[component]
 fn SenderSection(returned: OAuthReturn, senders: Result<SenderList, AppError>) -> impl IntoView {
     let i18n = use_i18n();
-    let senders = RwSignal::new(senders);
+    let senders = Reloadable::new(senders);
     let open = RwSignal::new(OpenDialog::Closed);
     let activity = use_context::<ActivityChanged>();
-    // Numbers the reloads, so that a slow reply cannot replace the list of a newer one.
-    let latest = StoredValue::new(0_u32);
-    let reload = Callback::new(move |_: ()| {
-        latest.update_value(|count| *count += 1);
-        let number = latest.get_value();
-        spawn_local(async move {
-            let list = list_senders().await;
-            if latest.get_value() == number {
-                senders.set(list);
-            }
-        });
+    let refresh = Callback::new(move |_: ()| {
+        senders.reload(list_senders());
         if let Some(activity) = activity {
             activity.notify();
         }
     });
-    let availability =
-        Signal::derive(move || senders.with(|list| list.as_ref().map(|list| list.oauth).unwrap_or_default()));
+    let availability = Signal::derive(move || {
+        senders
+            .value()
+            .with(|list| list.as_ref().map(|list| list.oauth).unwrap_or_default())
+    });
 
     view! {
         <section id="senders" aria-labelledby="senders-heading">
@@ -85,12 +78,12 @@ fn SenderSection(returned: OAuthReturn, senders: Result<SenderList, AppError>) -
             </div>
             <p>{t!(i18n, settings.senders_intro)}</p>
             <OAuthNotice returned open />
-            {move || match senders.get() {
+            {move || match senders.value().get() {
                 Ok(list) => Either::Left(view! { <SenderListView list open /> }),
                 Err(error) => Either::Right(view! { <ErrorMessage error /> }),
             }}
-            <SenderDialog open availability on_saved=reload />
-            <DeleteDialog open on_deleted=reload />
+            <SenderDialog open availability refresh />
+            <DeleteDialog open refresh />
         </section>
     }
 }

@@ -19,12 +19,13 @@ use crate::senders::{save_sender, test_sender};
 
 /// "Configuration de l'expéditeur (SMTP)": add or edit a sender. "Enregistrer" is enabled only
 /// after a successful test send of exactly the values in the dialog. Google and Microsoft
-/// senders show their fixed address instead of the SMTP fields.
+/// senders show their fixed address instead of the SMTP fields. `refresh` reloads the list
+/// after a save, or after a save rejected because the sender changed meanwhile.
 #[component]
 pub fn SenderDialog(
     open: RwSignal<OpenDialog>,
     availability: Signal<OAuthAvailability>,
-    on_saved: Callback<()>,
+    refresh: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let dialog = NodeRef::<Dialog>::new();
@@ -37,6 +38,9 @@ pub fn SenderDialog(
     // Numbers each test send. Any change to the dialog's target or fields also moves it on, so
     // that a test still running from an earlier opening cannot write its result into this one.
     let test_run = StoredValue::new(0_u64);
+    // The last test of this opening, if it passed, kept while the fields differ from what it
+    // tested, so that typing those values back shows its result and allows saving again.
+    let last_pass = StoredValue::new(None::<TestState>);
 
     let target = Memo::new(move |_| Target::of(&open.get()));
     let current_form = move || fields.form(target.get().as_ref());
@@ -49,6 +53,7 @@ pub fn SenderDialog(
         };
         match target.get() {
             Some(target) => {
+                last_pass.set_value(None);
                 fields.load(&target);
                 problems.set(Vec::new());
                 test_state.set(TestState::Idle);
@@ -62,30 +67,41 @@ pub fn SenderDialog(
         }
     });
 
-    // A test result applies only to the values it tested, so any change to the fields clears
-    // it, and drops the result of a test still running.
+    // A test result applies only to the values it tested, so any change to the fields hides
+    // it, and drops the result of a test still running. A passed test shows again when the
+    // fields return to the values it tested.
     Effect::new(move |_| {
-        current_form();
+        let form = current_form();
         test_run.update_value(|run| *run += 1);
-        if test_state.get_untracked() != TestState::Idle {
-            test_state.set(TestState::Idle);
+        let state = test_state.get_untracked();
+        if state.passed_with(&form) {
+            return;
+        }
+        if matches!(state, TestState::Succeeded { .. }) {
+            last_pass.set_value(Some(state.clone()));
+        }
+        match last_pass.get_value() {
+            Some(passed) if passed.passed_with(&form) => test_state.set(passed),
+            _ if state != TestState::Idle => test_state.set(TestState::Idle),
+            _ => {}
         }
     });
 
     Effect::new(move |_| match save.value().get() {
         Some(Ok(_)) => {
             open.set(OpenDialog::Closed);
-            on_saved.run(());
+            refresh.run(());
         }
         Some(Err(AppError::InvalidSender(found))) => problems.set(found),
+        Some(Err(error @ (AppError::VersionConflict | AppError::SenderNotFound))) => {
+            save_error.set(Some(error));
+            refresh.run(());
+        }
         Some(Err(error)) => save_error.set(Some(error)),
         None => {}
     });
 
-    let can_save = move || {
-        matches!(test_state.get(), TestState::Succeeded { tested, .. } if *tested == current_form())
-            && !save.pending().get()
-    };
+    let can_save = move || test_state.get().passed_with(&current_form()) && !save.pending().get();
     let testing = move || matches!(test_state.get(), TestState::Running(_));
 
     let run_test = move |_| {
@@ -109,6 +125,8 @@ pub fn SenderDialog(
         }
         problems.set(Vec::new());
         save_error.set(None);
+        // This test replaces the last one, even for the same values.
+        last_pass.set_value(None);
         let first_stage = if is_oauth {
             Stage::Authorizing
         } else {

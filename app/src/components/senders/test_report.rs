@@ -21,6 +21,13 @@ pub enum TestState {
     Refused(AppError),
 }
 
+impl TestState {
+    /// Tells whether this is a passed test of exactly `form`.
+    pub fn passed_with(&self, form: &SenderForm) -> bool {
+        matches!(self, TestState::Succeeded { tested, .. } if **tested == *form)
+    }
+}
+
 /// Renders the bottom of the dialog: progress while the test runs, then its result.
 #[component]
 pub fn TestReport(state: RwSignal<TestState>) -> impl IntoView {
