@@ -54,7 +54,7 @@ pub fn ActivityLog(entries: Result<Vec<ActivityEntry>, AppError>) -> impl IntoVi
         <section id="activity" aria-labelledby="activity-heading">
             <h2 id="activity-heading">{t!(i18n, activity.heading)}</h2>
             <p class="hint">{t!(i18n, activity.intro)}</p>
-            {move || match entries.value().get() {
+            {move || match entries.get() {
                 Ok(entries) => Either::Left(view! { <ActivityList entries /> }),
                 Err(error) => Either::Right(view! { <ErrorMessage error /> }),
             }}

@@ -33,9 +33,17 @@ impl<T: Send + Sync + 'static> Reloadable<T> {
         });
     }
 
-    /// The current value, tracked by the reactive scope that reads it.
-    pub fn value(self) -> ReadSignal<T> {
-        self.value.read_only()
+    /// Returns a clone of the current value, tracked by the reactive scope that reads it.
+    pub fn get(self) -> T
+    where
+        T: Clone,
+    {
+        self.value.get()
+    }
+
+    /// Applies `read` to the current value, tracked by the reactive scope that reads it.
+    pub fn with<Output>(self, read: impl FnOnce(&T) -> Output) -> Output {
+        self.value.with(read)
     }
 }
 

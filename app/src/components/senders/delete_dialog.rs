@@ -34,7 +34,7 @@ pub fn DeleteDialog(open: RwSignal<OpenDialog>, refresh: Callback<()>) -> impl I
         }
     });
 
-    // A sender already deleted, in another tab for instance, is what the user asked for.
+    // A sender already deleted, in another tab for instance, is the outcome the user requested.
     Effect::new(move |_| match delete.value().get() {
         Some(Ok(()) | Err(AppError::SenderNotFound)) => {
             open.set(OpenDialog::Closed);

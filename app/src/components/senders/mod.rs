@@ -62,11 +62,8 @@ fn SenderSection(returned: OAuthReturn, senders: Result<SenderList, AppError>) -
             activity.notify();
         }
     });
-    let availability = Signal::derive(move || {
-        senders
-            .value()
-            .with(|list| list.as_ref().map(|list| list.oauth).unwrap_or_default())
-    });
+    let availability =
+        Signal::derive(move || senders.with(|list| list.as_ref().map(|list| list.oauth).unwrap_or_default()));
 
     view! {
         <section id="senders" aria-labelledby="senders-heading">
@@ -78,7 +75,7 @@ fn SenderSection(returned: OAuthReturn, senders: Result<SenderList, AppError>) -
             </div>
             <p>{t!(i18n, settings.senders_intro)}</p>
             <OAuthNotice returned open />
-            {move || match senders.value().get() {
+            {move || match senders.get() {
                 Ok(list) => Either::Left(view! { <SenderListView list open /> }),
                 Err(error) => Either::Right(view! { <ErrorMessage error /> }),
             }}

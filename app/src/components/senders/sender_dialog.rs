@@ -38,9 +38,9 @@ pub fn SenderDialog(
     // Numbers each test send. Any change to the dialog's target or fields also moves it on, so
     // that a test still running from an earlier opening cannot write its result into this one.
     let test_run = StoredValue::new(0_u64);
-    // The last test of this opening, if it passed, kept while the fields differ from what it
-    // tested, so that typing those values back shows its result and allows saving again.
-    let last_pass = StoredValue::new(None::<TestState>);
+    // The last passed test of this opening (`Idle` if none), kept while the fields differ from
+    // what it tested, so that typing those values back shows its result and allows saving again.
+    let last_pass = RwSignal::new(TestState::Idle);
 
     let target = Memo::new(move |_| Target::of(&open.get()));
     let current_form = move || fields.form(target.get().as_ref());
@@ -53,7 +53,7 @@ pub fn SenderDialog(
         };
         match target.get() {
             Some(target) => {
-                last_pass.set_value(None);
+                last_pass.set(TestState::Idle);
                 fields.load(&target);
                 problems.set(Vec::new());
                 test_state.set(TestState::Idle);
@@ -78,12 +78,13 @@ pub fn SenderDialog(
             return;
         }
         if matches!(state, TestState::Succeeded { .. }) {
-            last_pass.set_value(Some(state.clone()));
+            last_pass.set(state.clone());
         }
-        match last_pass.get_value() {
-            Some(passed) if passed.passed_with(&form) => test_state.set(passed),
-            _ if state != TestState::Idle => test_state.set(TestState::Idle),
-            _ => {}
+        let passed = last_pass.get_untracked();
+        if passed.passed_with(&form) {
+            test_state.set(passed);
+        } else if state != TestState::Idle {
+            test_state.set(TestState::Idle);
         }
     });
 
@@ -126,7 +127,7 @@ pub fn SenderDialog(
         problems.set(Vec::new());
         save_error.set(None);
         // This test replaces the last one, even for the same values.
-        last_pass.set_value(None);
+        last_pass.set(TestState::Idle);
         let first_stage = if is_oauth {
             Stage::Authorizing
         } else {
