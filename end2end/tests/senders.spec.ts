@@ -216,8 +216,24 @@ test('save after an edit in another tab', async ({ context, page }) => {
   await dialog.getByRole('button', { name: 'Enregistrer' }).click();
 
   await expect(dialog.getByText('Cet expéditeur a été modifié entre-temps')).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Enregistrer' })).toBeDisabled();
+  await expect(dialog.getByText(`Email de test envoyé à ${account}`)).toBeHidden();
   const row = page.locator('#senders').getByRole('listitem').filter({ hasText: sender });
   await expect(row).toContainText("Nom de l'autre onglet");
+});
+
+test('too long name gives the limit', async ({ page }) => {
+  await signUp(page, 'Ines Rocha', uniqueEmail('ines'));
+  await openSettings(page);
+
+  await page.getByRole('button', { name: 'Ajouter un expéditeur' }).click();
+  await fillWorkingSettings(page, uniqueEmail('long'));
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel("Nom de l'expéditeur").fill('n'.repeat(65));
+  await dialog.getByRole('button', { name: 'Envoyer un email de test' }).click();
+
+  await expect(dialog.getByText('Le nom est trop long (au plus 64 caractères).')).toBeVisible();
+  await expect(dialog.getByLabel("Nom de l'expéditeur")).toHaveValue('n'.repeat(65));
 });
 
 test('the dialog closes with Escape', async ({ page }) => {

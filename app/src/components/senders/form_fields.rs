@@ -139,6 +139,6 @@ pub fn FieldError(problems: RwSignal<Vec<FieldProblem>>, field: Field) -> impl I
             .get()
             .iter()
             .find(|found| found.field == field)
-            .map(|found| view! { <span class="field-error">{problem_text(i18n, found.problem)}</span> })
+            .map(|found| view! { <span class="field-error">{problem_text(i18n, field, found.problem)}</span> })
     }
 }

@@ -94,7 +94,10 @@ pub fn SenderDialog(
             refresh.run(());
         }
         Some(Err(AppError::InvalidSender(found))) => problems.set(found),
+        // The stored sender changed, so the passed test no longer allows saving this dialog.
         Some(Err(error @ (AppError::VersionConflict | AppError::SenderNotFound))) => {
+            last_pass.set(TestState::Idle);
+            test_state.set(TestState::Idle);
             save_error.set(Some(error));
             refresh.run(());
         }
@@ -137,7 +140,7 @@ pub fn SenderDialog(
         test_run.update_value(|run| *run += 1);
         let run = test_run.get_value();
         let is_current = move || test_run.get_value() == run;
-        spawn_local(run_test_send(form, is_current, test_state, problems, activity));
+        spawn_local(run_test_send(form, is_current, test_state, problems, activity, refresh));
     };
 
     let submit = move |event: leptos::ev::SubmitEvent| {
@@ -175,7 +178,7 @@ pub fn SenderDialog(
                 <div class="field-grid">
                     <div class="field">
                         <label for="sender-display-name">{t!(i18n, dialog.display_name)}</label>
-                        <input id="sender-display-name" type="text" name="display_name" bind:value=fields.display_name maxlength="64" autocomplete="name" />
+                        <input id="sender-display-name" type="text" name="display_name" bind:value=fields.display_name autocomplete="name" />
                         <FieldError problems field=Field::DisplayName />
                     </div>
                     {connection}
@@ -206,17 +209,22 @@ pub fn SenderDialog(
 
 /// Calls the streaming test send and mirrors each event into the dialog while `is_current`
 /// returns true. A test that reaches a verdict is recorded in the activity log, so the log
-/// reloads afterwards, even when the dialog has moved on.
+/// reloads afterwards, even when the dialog has moved on. A test of a sender deleted meanwhile
+/// reloads the list through `refresh`.
 async fn run_test_send(
     form: SenderForm,
     is_current: impl Fn() -> bool + 'static,
     state: RwSignal<TestState>,
     problems: RwSignal<Vec<FieldProblem>>,
     activity: Option<ActivityChanged>,
+    refresh: Callback<()>,
 ) {
     let stream = match test_sender(form.clone()).await {
         Ok(stream) => stream,
         Err(error) => {
+            if error == AppError::SenderNotFound {
+                refresh.run(());
+            }
             if is_current() {
                 state.set(TestState::Refused(error));
             }
@@ -242,6 +250,9 @@ async fn run_test_send(
             let Ok(event) = serde_json::from_str::<TestEvent>(line.trim()) else {
                 continue;
             };
+            if event == TestEvent::Refused(AppError::SenderNotFound) {
+                refresh.run(());
+            }
             if !is_current() {
                 if matches!(event, TestEvent::Succeeded { .. } | TestEvent::Failed(_))
                     && let Some(activity) = activity

@@ -4,13 +4,16 @@ use leptos_i18n::I18nContext;
 
 use crate::i18n::*;
 use crate::senders::oauth::CallbackError;
-use crate::senders::settings::Problem;
+use crate::senders::settings::{FIELD_MAX_BYTES, Field, HOST_MAX_CHARS, Problem};
 use crate::senders::test_send::{FailureKind, Stage};
+use crate::validation::{DISPLAY_NAME_MAX_CHARS, EMAIL_MAX_CHARS};
 
-pub fn problem_text(i18n: I18nContext<Locale>, problem: Problem) -> &'static str {
-    match problem {
+/// Returns the message shown under `field` for `problem`. A value that is too long gets the
+/// limit of its field.
+pub fn problem_text(i18n: I18nContext<Locale>, field: Field, problem: Problem) -> String {
+    let text = match problem {
+        Problem::TooLong => return too_long_text(i18n, field),
         Problem::Missing => t_string!(i18n, field.missing),
-        Problem::TooLong => t_string!(i18n, field.too_long),
         Problem::ControlCharacter => t_string!(i18n, field.control),
         Problem::EmailInvalid => t_string!(i18n, field.email_invalid),
         Problem::HostHasScheme => t_string!(i18n, field.host_scheme),
@@ -21,6 +24,16 @@ pub fn problem_text(i18n: I18nContext<Locale>, problem: Problem) -> &'static str
         Problem::SecurityInvalid => t_string!(i18n, field.security_invalid),
         Problem::PasswordRequiredForNewServer => t_string!(i18n, field.password_new_server),
         Problem::PlaintextPasswordRefused => t_string!(i18n, field.plaintext_refused),
+    };
+    text.to_string()
+}
+
+fn too_long_text(i18n: I18nContext<Locale>, field: Field) -> String {
+    match field {
+        Field::DisplayName => t_string!(i18n, field.name_too_long, max = DISPLAY_NAME_MAX_CHARS).to_string(),
+        Field::Email | Field::ReplyTo => t_string!(i18n, field.email_too_long, max = EMAIL_MAX_CHARS).to_string(),
+        Field::SmtpHost => t_string!(i18n, field.host_too_long, max = HOST_MAX_CHARS).to_string(),
+        _ => t_string!(i18n, field.too_long, max = FIELD_MAX_BYTES).to_string(),
     }
 }
 
