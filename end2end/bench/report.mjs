@@ -237,10 +237,10 @@ function causesSection(results) {
         'request (a resource around the whole page re-ran it), and now renders once. jemalloc with two arenas ' +
         "replaced glibc's malloc, which held a third of the samples. A `perf record` of the code of 2026-12-05 " +
         '(8 s of this load at 1999 Hz, each sample counted in the function it stopped in) put 24 % of the ' +
-        "server's samples in sqlx and its SQLite threads, for the four queries of a page (session, account, " +
-        'senders, activity log), 17 % in allocating and copying memory, 16 % in Leptos (reactive system 7 %, ' +
-        'views 6 %), 9 % in the kernel (sockets, thread switches) and 4 % in axum and tower. The rest is spread ' +
-        'over many small calls. No single part would halve the cost.',
+        "server's samples in sqlx and its SQLite threads, which run the four queries of a page (session, " +
+        'account, senders, activity log). Allocating and copying memory took 17 %, Leptos 16 % (reactive ' +
+        'system 7 %, views 6 %), the kernel 9 % (sockets, thread switches), and axum and tower 4 %. The rest is ' +
+        'spread over many small calls. No single part would halve the cost.',
     );
   }
   if (wasm.brotli > wasm.budget) {

@@ -1,4 +1,4 @@
-import { expect, type Page, test } from '@playwright/test';
+import { type BrowserContext, expect, type Page, test } from '@playwright/test';
 import { signUp, uniqueEmail, waitForHydration } from './helpers';
 import { SMTP_PASSWORD, SMTP_USERNAME } from '../support/smtp';
 
@@ -170,14 +170,20 @@ test('delete with the trash icon and "Supprimer maintenant"', async ({ page }) =
   await expect(page.locator('#senders').getByRole('listitem').filter({ hasText: sender })).toHaveCount(0);
 });
 
-test('delete of a sender already gone', async ({ context, page }) => {
-  const account = uniqueEmail('flora');
-  const sender = uniqueEmail('gone');
-  await signUp(page, 'Flora Reis', account);
+/** Signs up, adds one working sender and opens the settings in a second tab of the same session. */
+async function senderInTwoTabs(context: BrowserContext, page: Page, name: string, prefix: string) {
+  const account = uniqueEmail(prefix);
+  const sender = uniqueEmail(`${prefix}-sender`);
+  await signUp(page, name, account);
   await openSettings(page);
   await addWorkingSender(page, account, sender);
   const otherTab = await context.newPage();
   await openSettings(otherTab);
+  return { account, sender, otherTab };
+}
+
+test('delete of a sender already gone', async ({ context, page }) => {
+  const { sender, otherTab } = await senderInTwoTabs(context, page, 'Flora Reis', 'flora');
   await otherTab.getByRole('button', { name: `Supprimer l'expéditeur ${sender}` }).click();
   await otherTab.getByRole('button', { name: 'Supprimer maintenant' }).click();
   await expect(otherTab.getByRole('dialog')).toBeHidden();
@@ -191,13 +197,7 @@ test('delete of a sender already gone', async ({ context, page }) => {
 });
 
 test('save after an edit in another tab', async ({ context, page }) => {
-  const account = uniqueEmail('gaia');
-  const sender = uniqueEmail('shared');
-  await signUp(page, 'Gaia Costa', account);
-  await openSettings(page);
-  await addWorkingSender(page, account, sender);
-  const otherTab = await context.newPage();
-  await openSettings(otherTab);
+  const { account, sender, otherTab } = await senderInTwoTabs(context, page, 'Gaia Costa', 'gaia');
 
   await page.getByRole('button', { name: `Modifier l'expéditeur ${sender}` }).click();
   const dialog = page.getByRole('dialog');
